@@ -1,0 +1,145 @@
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.db.models.functions import Lower, Upper
+
+from apps.tenancy.models import Membership, TenantOwned
+
+DEFAULT_PARTNER_TYPES = [
+    "Reseller / VAR",
+    "Managed Service Provider",
+    "Systems Integrator",
+    "Distributor",
+    "Referral / Agent",
+    "Technology / Alliance",
+]
+
+
+class PartnerType(TenantOwned):
+    name = models.CharField(max_length=100)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                "tenant", Lower("name"), name="partners_type_name_unique_per_tenant"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tier(models.TextChoices):
+    REGISTERED = "registered", "Registered"
+    SILVER = "silver", "Silver"
+    GOLD = "gold", "Gold"
+    PLATINUM = "platinum", "Platinum"
+
+
+class Region(models.TextChoices):
+    NORTH_AMERICA = "na", "North America"
+    LATIN_AMERICA = "latam", "Latin America"
+    EMEA = "emea", "Europe, Middle East & Africa"
+    APAC = "apac", "Asia Pacific"
+
+
+class PartnerStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    SUSPENDED = "suspended", "Suspended"
+
+
+class PartnerAccount(TenantOwned):
+    """A partner company in one program."""
+
+    name = models.CharField(max_length=200)
+    partner_type = models.ForeignKey(PartnerType, on_delete=models.PROTECT, related_name="+")
+    tier = models.CharField(max_length=20, choices=Tier.choices, default=Tier.REGISTERED)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 country code")
+    region = models.CharField(max_length=10, choices=Region.choices, blank=True)
+    cam = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="channel manager",
+    )
+    status = models.CharField(
+        max_length=12, choices=PartnerStatus.choices, default=PartnerStatus.ACTIVE
+    )
+    website = models.URLField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["active", "suspended"]),
+                name="partners_account_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(country="") | models.Q(country=Upper("country")),
+                name="partners_account_country_upper",
+            ),
+        ]
+        indexes = [
+            models.Index("tenant", Lower("name"), "id", name="partners_acct_tenant_name"),
+            models.Index(fields=["tenant", "-created_at", "-id"], name="partners_acct_created"),
+            models.Index(fields=["tenant", "partner_type", "id"], name="partners_acct_type"),
+            models.Index(fields=["tenant", "tier", "id"], name="partners_acct_tier"),
+            models.Index(fields=["tenant", "cam", "id"], name="partners_acct_cam"),
+            models.Index(fields=["tenant", "status", "id"], name="partners_acct_status"),
+            models.Index(fields=["tenant", "region", "id"], name="partners_acct_region"),
+            GinIndex(
+                fields=["name"], name="partners_acct_name_trgm", opclasses=["gin_trgm_ops"]
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PartnerDomain(TenantOwned):
+    """An email domain owned by a partner account; a domain belongs to at most one."""
+
+    account = models.ForeignKey(PartnerAccount, on_delete=models.CASCADE, related_name="domains")
+    domain = models.CharField(max_length=253)
+
+    class Meta:
+        ordering = ["domain"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "domain"], name="partners_domain_unique_per_tenant"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(domain=Lower("domain")), name="partners_domain_lowercase"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "account"], name="partners_domain_account"),
+            GinIndex(
+                fields=["domain"], name="partners_domain_trgm", opclasses=["gin_trgm_ops"]
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class PartnerUser(TenantOwned):
+    """Links a partner-role membership to its one partner account."""
+
+    membership = models.OneToOneField(
+        Membership, on_delete=models.CASCADE, related_name="partner_user"
+    )
+    account = models.ForeignKey(PartnerAccount, on_delete=models.CASCADE, related_name="users")
+    title = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "account"], name="partners_user_account")]
+
+    def __str__(self) -> str:
+        return f"{self.membership.user} ({self.account})"

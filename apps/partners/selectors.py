@@ -1,0 +1,112 @@
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import Lower
+
+from apps.partners.models import PartnerAccount, PartnerDomain, PartnerType, PartnerUser
+from apps.tenancy.models import Membership, Role, STAFF_ROLES
+
+EXPLORER_SORTS = {
+    "name": (Lower("name").asc(), "id"),
+    "-name": (Lower("name").desc(), "-id"),
+    "created": ("created_at", "id"),
+    "-created": ("-created_at", "-id"),
+    "type": ("partner_type__position", Lower("name").asc(), "id"),
+    "tier": ("tier", Lower("name").asc(), "id"),
+}
+
+
+@dataclass(frozen=True)
+class ExplorerFilters:
+    q: str = ""
+    partner_type: int | None = None
+    tier: str = ""
+    cam: int | None = None
+    status: str = ""
+    region: str = ""
+    sort: str = "name"
+
+
+def partner_explorer_queryset(*, tenant, filters: ExplorerFilters) -> QuerySet[PartnerAccount]:
+    rows = PartnerAccount.objects.filter(tenant=tenant)
+    if filters.q:
+        term = filters.q.strip()
+        domain_match = PartnerDomain.objects.filter(
+            tenant=tenant, account=OuterRef("pk"), domain__icontains=term
+        )
+        rows = rows.filter(Q(name__icontains=term) | Exists(domain_match))
+    if filters.partner_type:
+        rows = rows.filter(partner_type_id=filters.partner_type)
+    if filters.tier:
+        rows = rows.filter(tier=filters.tier)
+    if filters.cam:
+        rows = rows.filter(cam_id=filters.cam)
+    if filters.status:
+        rows = rows.filter(status=filters.status)
+    if filters.region:
+        rows = rows.filter(region=filters.region)
+    return rows.order_by(*EXPLORER_SORTS.get(filters.sort, EXPLORER_SORTS["name"]))
+
+
+def partner_explorer_page_rows(*, tenant, queryset: QuerySet[PartnerAccount]):
+    """The rows of one page with what the table shows, in a constant number of queries."""
+    return queryset.select_related("partner_type", "cam").prefetch_related(
+        Prefetch(
+            "domains",
+            queryset=PartnerDomain.objects.filter(tenant=tenant).order_by("domain"),
+        )
+    )
+
+
+def partner_explorer_export_rows(*, tenant, queryset: QuerySet[PartnerAccount]):
+    """Flat tuples for the CSV export, streamed in chunks."""
+    return queryset.values_list(
+        "id",
+        "name",
+        "partner_type__name",
+        "tier",
+        "country",
+        "region",
+        "cam__email",
+        "status",
+        "created_at",
+        "activated_at",
+    )
+
+
+
+
+def partner_types_for(*, tenant) -> QuerySet[PartnerType]:
+    return PartnerType.objects.filter(tenant=tenant).order_by("position", "name")
+
+
+def channel_managers_for(*, tenant):
+    """Staff who can be assigned partners (program admins and CAMs)."""
+    return (
+        Membership.objects.filter(tenant=tenant, role__in=STAFF_ROLES, is_active=True)
+        .select_related("user")
+        .order_by("user__first_name", "user__email")
+    )
+
+
+def partner_account_get(*, tenant, pk: int) -> PartnerAccount:
+    return PartnerAccount.objects.select_related("partner_type", "cam").get(tenant=tenant, pk=pk)
+
+
+def partner_users_of(*, tenant, account: PartnerAccount):
+    return (
+        PartnerUser.objects.filter(tenant=tenant, account=account)
+        .select_related("membership__user")
+        .order_by("membership__user__email")
+    )
+
+
+def partner_account_of_membership(*, membership: Membership) -> PartnerAccount | None:
+    if membership.role not in (Role.PARTNER_ADMIN, Role.PARTNER_USER):
+        return None
+    link = (
+        PartnerUser.objects.filter(tenant_id=membership.tenant_id, membership=membership)
+        .select_related("account", "account__partner_type")
+        .first()
+    )
+    return link.account if link else None

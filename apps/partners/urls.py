@@ -1,0 +1,10 @@
+from django.urls import path
+
+from apps.partners import views
+
+app_name = "partners"
+urlpatterns = [
+    path("", views.partner_explorer, name="explorer"),
+    path("export.csv", views.partner_explorer_export, name="export"),
+    path("<int:pk>/", views.partner_detail, name="detail"),
+]

@@ -1,0 +1,50 @@
+"""Resolve the tenant from the request host and run the rest of the request in its scope."""
+
+from django.conf import settings
+from django.http import Http404
+from django_scopes import scope, scopes_disabled
+
+from apps.tenancy.selectors import membership_get, tenant_for_host_all_tenants
+
+# Paths served on any host without a tenant.
+HOSTLESS_PREFIXES = ("/healthz",)
+
+
+class TenantMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.tenant = None
+        request.membership = None
+        path = request.path_info
+        if path.startswith(HOSTLESS_PREFIXES) or path.startswith(settings.STATIC_URL):
+            return self.get_response(request)
+
+        hostname = request.get_host()
+        tenant = tenant_for_host_all_tenants(hostname=hostname)
+        if tenant is None:
+            if path.startswith("/admin/") and self._is_platform_host(hostname):
+                return self._admin_all_tenants(request)
+            raise Http404("No partner program is served on this address.")
+
+        request.tenant = tenant
+        with scope(tenant=tenant):
+            request.membership = membership_get(tenant=tenant, user=request.user)
+            response = self.get_response(request)
+            # Lazy responses must render while the tenant scope is still active.
+            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                response.render()
+        return response
+
+    @staticmethod
+    def _is_platform_host(hostname: str) -> bool:
+        return hostname.split(":", 1)[0].lower() == settings.BASE_DOMAIN.lower()
+
+    def _admin_all_tenants(self, request):
+        """The operator's /admin/ on the platform host sees every tenant (superusers only)."""
+        with scopes_disabled():
+            response = self.get_response(request)
+            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                response.render()
+        return response

@@ -1,0 +1,35 @@
+"""Tenancy primitives. Layer 1: callers in higher layers write the audit events."""
+
+from django.db import transaction
+
+from apps.tenancy.models import Membership, Role, Tenant, TenantHost
+
+
+@transaction.atomic
+def tenant_create(*, slug: str, name: str, hostnames: list[str], **fields) -> Tenant:
+    tenant = Tenant.objects.create(slug=slug, name=name, **fields)
+    for i, hostname in enumerate(hostnames):
+        TenantHost.objects.create(tenant=tenant, hostname=hostname.lower(), is_primary=(i == 0))
+    return tenant
+
+
+@transaction.atomic
+def membership_grant(*, tenant: Tenant, user, role: Role | str) -> tuple[Membership, str | None]:
+    """Give `user` the role in `tenant`, creating or changing its one membership.
+
+    Returns the membership and the previous role ("" when it is new, None when unchanged).
+    """
+    membership = (
+        Membership.objects.select_for_update(of=("self",))
+        .filter(tenant=tenant, user=user)
+        .first()
+    )
+    if membership is None:
+        return Membership.objects.create(tenant=tenant, user=user, role=role), ""
+    if membership.role == role and membership.is_active:
+        return membership, None
+    previous = membership.role
+    membership.role = role
+    membership.is_active = True
+    membership.save(update_fields=["role", "is_active"])
+    return membership, previous

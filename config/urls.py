@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from apps.core.views import healthz
+from apps.home import views as home_views
+
+admin.site.site_header = "Onramp platform administration"
+admin.site.site_title = "Onramp admin"
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("console/", include("apps.home.urls_console")),
+    path("console/partners/", include("apps.partners.urls")),
+    path("portal/", include("apps.home.urls_portal")),
+    path("notifications/", include("apps.notifications.urls")),
+    path("", home_views.root, name="root"),
+]

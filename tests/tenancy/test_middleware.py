@@ -1,0 +1,67 @@
+import pytest
+from django.test import Client
+from django_scopes import scope
+from django_scopes.exceptions import ScopeError
+
+from apps.partners.models import PartnerAccount
+from apps.tenancy.models import TenantHost
+
+pytestmark = pytest.mark.django_db
+
+
+def test_tenant_resolved_from_host(acme, globex, client_for):
+    response = client_for(acme, acme.admin).get("/console/")
+    assert response.status_code == 200
+    assert response.context["tenant"] == acme.tenant
+    response = client_for(globex, globex.admin).get("/console/")
+    assert response.context["tenant"] == globex.tenant
+
+
+def test_host_match_ignores_port_and_case(acme):
+    client = Client(HTTP_HOST="ACME.localhost:8000")
+    client.force_login(acme.admin)
+    assert client.get("/console/").status_code == 200
+
+
+def test_unknown_host_is_404_even_for_a_signed_in_member(acme):
+    client = Client(HTTP_HOST="nobody.localhost")
+    client.force_login(acme.admin)
+    for path in ["/", "/console/", "/console/partners/", "/portal/", "/accounts/login/"]:
+        assert client.get(path).status_code == 404, path
+
+
+def test_second_hostname_serves_the_same_tenant(acme, unscoped):
+    TenantHost.objects.create(tenant=acme.tenant, hostname="partners.acme.localhost")
+    client = Client(HTTP_HOST="partners.acme.localhost")
+    client.force_login(acme.admin)
+    response = client.get("/console/")
+    assert response.status_code == 200
+    assert response.context["tenant"] == acme.tenant
+
+
+def test_healthz_needs_no_tenant_host():
+    assert Client(HTTP_HOST="localhost").get("/healthz").status_code in (200, 503)
+
+
+def test_member_of_other_tenant_gets_404_on_this_host(acme, globex, client_for):
+    # globex's admin carries a session onto acme's host: a stranger there.
+    client = client_for(acme, globex.admin)
+    assert client.get("/console/").status_code == 404
+    assert client.get("/console/partners/").status_code == 404
+    assert client.get("/portal/").status_code == 404
+
+
+def test_scoped_queries_fail_closed_outside_a_scope(acme):
+    with pytest.raises(ScopeError):
+        list(PartnerAccount.objects.all())
+    with scope():  # an active scope that names no tenant
+        with pytest.raises(ScopeError):
+            PartnerAccount.objects.filter(name="x").exists()
+    with scope(tenant=acme.tenant):
+        names = set(PartnerAccount.objects.values_list("name", flat=True))
+    assert names == {"Acme Partner One", "Acme Partner Two"}
+
+
+def test_scope_never_returns_another_tenants_rows(acme, globex):
+    with scope(tenant=acme.tenant):
+        assert not PartnerAccount.objects.filter(pk=globex.partner.pk).exists()
