@@ -359,6 +359,9 @@ dev_env() {
     export ALLOWED_HOSTS="${ALLOWED_HOSTS:-.localhost,localhost,127.0.0.1}"
     export BASE_DOMAIN="${BASE_DOMAIN:-localhost}"
     export MEDIA_ROOT="${MEDIA_ROOT:-$ONRAMP_ROOT/.local/media}"
+    # Links in emails point at the development server.
+    export SITE_SCHEME="${SITE_SCHEME:-http}"
+    export SITE_PORT="${SITE_PORT:-8000}"
     if [[ -z "${EMAIL_URL:-}" ]]; then
         mkdir -p "$ONRAMP_ROOT/.local/mail"
         export EMAIL_URL="filemail://$ONRAMP_ROOT/.local/mail"

@@ -57,37 +57,73 @@ def _make_program(slug: str) -> Program:
             actor=None, slug=slug, name=f"{slug.title()} Program", hostnames=[f"{slug}.localhost"]
         )
         admin = staff_member_add(
-            tenant=tenant, actor=None, email=f"admin@{slug}.test", role=Role.PROGRAM_ADMIN,
-            first_name="Ada", last_name="Admin", password="pw-admin-123456",
+            tenant=tenant,
+            actor=None,
+            email=f"admin@{slug}.test",
+            role=Role.PROGRAM_ADMIN,
+            first_name="Ada",
+            last_name="Admin",
+            password="pw-admin-123456",
         ).user
         cam = staff_member_add(
-            tenant=tenant, actor=admin, email=f"cam@{slug}.test", role=Role.CHANNEL_MANAGER,
-            first_name="Casey", last_name="Cam", password="pw-cam-123456",
+            tenant=tenant,
+            actor=admin,
+            email=f"cam@{slug}.test",
+            role=Role.CHANNEL_MANAGER,
+            first_name="Casey",
+            last_name="Cam",
+            password="pw-cam-123456",
         ).user
         reseller = PartnerType.objects.get(tenant=tenant, name="Reseller / VAR")
         partner = partner_account_create(
-            tenant=tenant, actor=admin, name=f"{slug.title()} Partner One", partner_type=reseller,
-            domains=[f"one.{slug}.test"], cam=cam,
+            tenant=tenant,
+            actor=admin,
+            name=f"{slug.title()} Partner One",
+            partner_type=reseller,
+            domains=[f"one.{slug}.test"],
+            cam=cam,
         )
         other = partner_account_create(
-            tenant=tenant, actor=admin, name=f"{slug.title()} Partner Two", partner_type=reseller,
-            domains=[f"two.{slug}.test"], cam=cam,
+            tenant=tenant,
+            actor=admin,
+            name=f"{slug.title()} Partner Two",
+            partner_type=reseller,
+            domains=[f"two.{slug}.test"],
+            cam=cam,
         )
         partner_admin = partner_user_add(
-            tenant=tenant, actor=cam, account=partner, email=f"padmin@one.{slug}.test",
-            role=Role.PARTNER_ADMIN, password="pw-padmin-123456",
+            tenant=tenant,
+            actor=cam,
+            account=partner,
+            email=f"padmin@one.{slug}.test",
+            role=Role.PARTNER_ADMIN,
+            password="pw-padmin-123456",
         ).membership.user
         partner_user = partner_user_add(
-            tenant=tenant, actor=cam, account=partner, email=f"puser@one.{slug}.test",
-            role=Role.PARTNER_USER, password="pw-puser-123456",
+            tenant=tenant,
+            actor=cam,
+            account=partner,
+            email=f"puser@one.{slug}.test",
+            role=Role.PARTNER_USER,
+            password="pw-puser-123456",
         ).membership.user
         other_partner_user = partner_user_add(
-            tenant=tenant, actor=cam, account=other, email=f"padmin@two.{slug}.test",
-            role=Role.PARTNER_ADMIN, password="pw-other-123456",
+            tenant=tenant,
+            actor=cam,
+            account=other,
+            email=f"padmin@two.{slug}.test",
+            role=Role.PARTNER_ADMIN,
+            password="pw-other-123456",
         ).membership.user
     return Program(
-        tenant=tenant, host=f"{slug}.localhost", admin=admin, cam=cam, partner=partner,
-        partner_admin=partner_admin, partner_user=partner_user, other_partner=other,
+        tenant=tenant,
+        host=f"{slug}.localhost",
+        admin=admin,
+        cam=cam,
+        partner=partner,
+        partner_admin=partner_admin,
+        partner_user=partner_user,
+        other_partner=other,
         other_partner_user=other_partner_user,
     )
 

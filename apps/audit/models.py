@@ -43,7 +43,9 @@ class AuditEvent(TenantOwned):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.verb} {self.target_label}"
+        return (
+            f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.verb} {self.target_label}"
+        )
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

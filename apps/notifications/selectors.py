@@ -22,9 +22,7 @@ def notification_emails_stalled_all_tenants(*, older_than, limit: int = 500):
 
     with scopes_disabled():
         return list(
-            Notification.objects.filter(
-                email_status=EmailStatus.PENDING, created_at__lt=older_than
-            )
+            Notification.objects.filter(email_status=EmailStatus.PENDING, created_at__lt=older_than)
             .filter(Q(email_lease_until__isnull=True) | Q(email_lease_until__lt=timezone.now()))
             .order_by("created_at")
             .values_list("tenant_id", "pk")[:limit]

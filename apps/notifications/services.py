@@ -47,9 +47,7 @@ def notification_create(
         notification.email_html = render_to_string(f"notifications/{kind}/email.html", context)
     notification.save()
     if notification.email_status == EmailStatus.PENDING:
-        transaction.on_commit(
-            lambda: notification_email_send.delay(tenant.pk, notification.pk)
-        )
+        transaction.on_commit(lambda: notification_email_send.delay(tenant.pk, notification.pk))
     return notification
 
 

@@ -92,9 +92,7 @@ class PartnerAccount(TenantOwned):
             models.Index(fields=["tenant", "cam", "id"], name="partners_acct_cam"),
             models.Index(fields=["tenant", "status", "id"], name="partners_acct_status"),
             models.Index(fields=["tenant", "region", "id"], name="partners_acct_region"),
-            GinIndex(
-                fields=["name"], name="partners_acct_name_trgm", opclasses=["gin_trgm_ops"]
-            ),
+            GinIndex(fields=["name"], name="partners_acct_name_trgm", opclasses=["gin_trgm_ops"]),
         ]
 
     def __str__(self) -> str:
@@ -119,9 +117,7 @@ class PartnerDomain(TenantOwned):
         ]
         indexes = [
             models.Index(fields=["tenant", "account"], name="partners_domain_account"),
-            GinIndex(
-                fields=["domain"], name="partners_domain_trgm", opclasses=["gin_trgm_ops"]
-            ),
+            GinIndex(fields=["domain"], name="partners_domain_trgm", opclasses=["gin_trgm_ops"]),
         ]
 
     def __str__(self) -> str:

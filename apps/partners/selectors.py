@@ -4,7 +4,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 
 from apps.partners.models import PartnerAccount, PartnerDomain, PartnerType, PartnerUser
-from apps.tenancy.models import Membership, Role, STAFF_ROLES
+from apps.tenancy.models import STAFF_ROLES, Membership, Role
 
 EXPLORER_SORTS = {
     "name": (Lower("name").asc(), "id"),
@@ -72,8 +72,6 @@ def partner_explorer_export_rows(*, tenant, queryset: QuerySet[PartnerAccount]):
         "created_at",
         "activated_at",
     )
-
-
 
 
 def partner_types_for(*, tenant) -> QuerySet[PartnerType]:

@@ -20,7 +20,10 @@ class PartnerError(Exception):
 
 
 def partner_types_install_defaults(*, tenant: Tenant) -> list[PartnerType]:
-    existing = {name.lower() for name in PartnerType.objects.filter(tenant=tenant).values_list("name", flat=True)}
+    existing = {
+        name.lower()
+        for name in PartnerType.objects.filter(tenant=tenant).values_list("name", flat=True)
+    }
     created = [
         PartnerType(tenant=tenant, name=name, position=i)
         for i, name in enumerate(DEFAULT_PARTNER_TYPES)
@@ -80,7 +83,9 @@ def _notify_cam_assigned(*, tenant: Tenant, actor, account: PartnerAccount) -> N
 
 
 @transaction.atomic
-def partner_domain_add(*, tenant: Tenant, actor, account: PartnerAccount, domain: str) -> PartnerDomain:
+def partner_domain_add(
+    *, tenant: Tenant, actor, account: PartnerAccount, domain: str
+) -> PartnerDomain:
     domain = normalise_domain(domain)
     try:
         with transaction.atomic():

@@ -75,17 +75,24 @@ def partner_explorer_export(request):
         # A streamed body is iterated after the middleware has returned: hold the scope here.
         with scope(tenant=tenant):
             yield writer.writerow(
-                ["id", "company", "type", "tier", "country", "region", "cam", "status",
-                 "created", "activated"]
+                [
+                    "id",
+                    "company",
+                    "type",
+                    "tier",
+                    "country",
+                    "region",
+                    "cam",
+                    "status",
+                    "created",
+                    "activated",
+                ]
             )
             for row in partner_explorer_export_rows(tenant=tenant, queryset=queryset).iterator(
                 chunk_size=2000
             ):
                 yield writer.writerow(
-                    [
-                        _csv_safe(v.isoformat() if hasattr(v, "isoformat") else v)
-                        for v in row
-                    ]
+                    [_csv_safe(v.isoformat() if hasattr(v, "isoformat") else v) for v in row]
                 )
 
     stamp = timezone.now().strftime("%Y%m%d-%H%M")

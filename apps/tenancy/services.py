@@ -20,9 +20,7 @@ def membership_grant(*, tenant: Tenant, user, role: Role | str) -> tuple[Members
     Returns the membership and the previous role ("" when it is new, None when unchanged).
     """
     membership = (
-        Membership.objects.select_for_update(of=("self",))
-        .filter(tenant=tenant, user=user)
-        .first()
+        Membership.objects.select_for_update(of=("self",)).filter(tenant=tenant, user=user).first()
     )
     if membership is None:
         return Membership.objects.create(tenant=tenant, user=user, role=role), ""

@@ -12,8 +12,12 @@ pytestmark = pytest.mark.django_db
 def test_record_keeps_actor_verb_target_and_data(acme):
     with scope(tenant=acme.tenant):
         event = audit_record(
-            tenant=acme.tenant, actor=acme.cam, verb="partner.reviewed", target=acme.partner,
-            data={"from": "a", "to": "b"}, partner_id=acme.partner.pk,
+            tenant=acme.tenant,
+            actor=acme.cam,
+            verb="partner.reviewed",
+            target=acme.partner,
+            data={"from": "a", "to": "b"},
+            partner_id=acme.partner.pk,
         )
         event.refresh_from_db()
     assert event.actor_label == acme.cam.email
@@ -55,7 +59,10 @@ def test_database_refuses_update_and_delete_by_any_path(acme, operation):
 def test_partner_timeline_is_per_partner_and_newest_first(acme, globex):
     with scope(tenant=acme.tenant):
         audit_record(
-            tenant=acme.tenant, actor=acme.cam, verb="late", target=acme.partner,
+            tenant=acme.tenant,
+            actor=acme.cam,
+            verb="late",
+            target=acme.partner,
             partner_id=acme.partner.pk,
         )
         timeline = list(audit_events_for_partner(tenant=acme.tenant, partner_id=acme.partner.pk))

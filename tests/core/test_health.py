@@ -27,8 +27,21 @@ def test_healthz_503_when_redis_is_stopped(settings, tmp_path):
     assert redis_server, "redis-server must be installed for the test suite"
     port = _free_port()
     subprocess.run(
-        [redis_server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--daemonize", "yes", "--dir", str(tmp_path), "--pidfile", str(tmp_path / "r.pid")],
+        [
+            redis_server,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--daemonize",
+            "yes",
+            "--dir",
+            str(tmp_path),
+            "--pidfile",
+            str(tmp_path / "r.pid"),
+        ],
         check=True,
     )
     settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"

@@ -25,7 +25,11 @@ def _run(args, extra_env=None):
     env.update(PRODUCTION_ENV)
     env.update(extra_env or {})
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=120,
     )
 

@@ -1,5 +1,4 @@
 import pytest
-from django.core import mail
 from django_scopes import scope
 
 from apps.notifications.models import EmailStatus, Notification
@@ -16,9 +15,12 @@ pytestmark = pytest.mark.django_db
 def _notify(program, recipient, **kwargs):
     with scope(tenant=program.tenant):
         return notification_create(
-            tenant=program.tenant, recipient=recipient, kind="partner_assigned",
+            tenant=program.tenant,
+            recipient=recipient,
+            kind="partner_assigned",
             context={"partner": program.partner, "actor_name": "Ada Admin"},
-            url=f"/console/partners/{program.partner.pk}/", **kwargs,
+            url=f"/console/partners/{program.partner.pk}/",
+            **kwargs,
         )
 
 
@@ -78,10 +80,11 @@ def test_no_email_when_not_wanted(acme, mailoutbox, django_capture_on_commit_cal
 
 
 def test_sweep_requeues_only_stalled_emails(acme, settings, mailoutbox):
-    import time_machine
     from datetime import timedelta
 
+    import time_machine
     from django.utils import timezone
+
     from config.celery import app
 
     old = _notify(acme, acme.cam)
@@ -144,4 +147,7 @@ def test_notification_list_query_count_is_constant(acme, client_for, django_asse
 def test_mark_read_scoped_to_recipient(acme):
     n = _notify(acme, acme.admin, email=False)
     with scope(tenant=acme.tenant):
-        assert notification_mark_read(tenant=acme.tenant, recipient=acme.cam, notification_id=n.pk) == 0
+        assert (
+            notification_mark_read(tenant=acme.tenant, recipient=acme.cam, notification_id=n.pk)
+            == 0
+        )

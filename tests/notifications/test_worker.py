@@ -31,10 +31,27 @@ def worker(tmp_path):
         "SITE_SCHEME": "http",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
-         "--without-heartbeat", "--without-mingle", "--without-gossip", "-l", "WARNING",
-         "-Q", os.environ.get("TEST_CELERY_QUEUE", "celery")],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+            "-l",
+            "WARNING",
+            "-Q",
+            os.environ.get("TEST_CELERY_QUEUE", "celery"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     yield tmp_path / "mail"
     proc.terminate()
@@ -47,7 +64,9 @@ def worker(tmp_path):
 def test_notification_email_is_sent_by_a_real_worker(acme, worker, settings):
     with scope(tenant=acme.tenant):
         notification = notification_create(
-            tenant=acme.tenant, recipient=acme.cam, kind="partner_assigned",
+            tenant=acme.tenant,
+            recipient=acme.cam,
+            kind="partner_assigned",
             context={"partner": acme.partner, "actor_name": "Ada Admin"},
             url=f"/console/partners/{acme.partner.pk}/",
         )

@@ -14,8 +14,11 @@ def _bulk_partners(program, n, **fields):
         types = list(PartnerType.objects.filter(tenant=program.tenant))
         accounts = PartnerAccount.objects.bulk_create(
             PartnerAccount(
-                tenant=program.tenant, name=f"Bulk {i:04d}", partner_type=types[i % len(types)],
-                cam=program.cam if i % 2 else None, **fields,
+                tenant=program.tenant,
+                name=f"Bulk {i:04d}",
+                partner_type=types[i % len(types)],
+                cam=program.cam if i % 2 else None,
+                **fields,
             )
             for i in range(n)
         )
@@ -137,8 +140,13 @@ def test_partner_detail_query_count(acme, client_for, django_assert_max_num_quer
 
     with scope(tenant=acme.tenant):
         for i in range(40):
-            audit_record(tenant=acme.tenant, actor=acme.cam, verb=f"v{i}", target=acme.partner,
-                         partner_id=acme.partner.pk)
+            audit_record(
+                tenant=acme.tenant,
+                actor=acme.cam,
+                verb=f"v{i}",
+                target=acme.partner,
+                partner_id=acme.partner.pk,
+            )
     client = client_for(acme, acme.cam)
     client.get("/console/")
     with django_assert_max_num_queries(10):

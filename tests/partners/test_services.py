@@ -17,8 +17,12 @@ def test_new_program_starts_with_the_six_partner_types(acme):
     with scope(tenant=acme.tenant):
         names = list(PartnerType.objects.filter(tenant=acme.tenant).values_list("name", flat=True))
     assert names == [
-        "Reseller / VAR", "Managed Service Provider", "Systems Integrator", "Distributor",
-        "Referral / Agent", "Technology / Alliance",
+        "Reseller / VAR",
+        "Managed Service Provider",
+        "Systems Integrator",
+        "Distributor",
+        "Referral / Agent",
+        "Technology / Alliance",
     ]
 
 
@@ -26,18 +30,23 @@ def test_a_domain_belongs_to_one_account_per_tenant(acme, globex):
     with scope(tenant=acme.tenant):
         with pytest.raises(PartnerError, match="already belongs"):
             partner_domain_add(
-                tenant=acme.tenant, actor=acme.cam, account=acme.other_partner,
+                tenant=acme.tenant,
+                actor=acme.cam,
+                account=acme.other_partner,
                 domain="ONE.acme.test",
             )
-        partner_domain_add(tenant=acme.tenant, actor=acme.cam, account=acme.partner,
-                           domain="second.example")
+        partner_domain_add(
+            tenant=acme.tenant, actor=acme.cam, account=acme.partner, domain="second.example"
+        )
         assert sorted(acme.partner.domains.values_list("domain", flat=True)) == [
-            "one.acme.test", "second.example"
+            "one.acme.test",
+            "second.example",
         ]
     with scope(tenant=globex.tenant):
         # Another tenant may own the same domain.
-        partner_domain_add(tenant=globex.tenant, actor=globex.cam, account=globex.partner,
-                           domain="one.acme.test")
+        partner_domain_add(
+            tenant=globex.tenant, actor=globex.cam, account=globex.partner, domain="one.acme.test"
+        )
 
 
 @pytest.mark.parametrize("bad", ["", "not a domain", "nodot", "a/b.com"])
@@ -49,11 +58,16 @@ def test_bad_domains_are_refused(acme, bad):
 def test_partner_user_belongs_to_exactly_one_account(acme):
     with scope(tenant=acme.tenant):
         with pytest.raises(PartnerError, match="another partner account"):
-            partner_user_add(tenant=acme.tenant, actor=acme.cam, account=acme.other_partner,
-                             email=acme.partner_user.email)
+            partner_user_add(
+                tenant=acme.tenant,
+                actor=acme.cam,
+                account=acme.other_partner,
+                email=acme.partner_user.email,
+            )
         with pytest.raises(PartnerError, match="staff"):
-            partner_user_add(tenant=acme.tenant, actor=acme.cam, account=acme.partner,
-                             email=acme.cam.email)
+            partner_user_add(
+                tenant=acme.tenant, actor=acme.cam, account=acme.partner, email=acme.cam.email
+            )
         assert PartnerUser.objects.filter(membership__user=acme.partner_user).count() == 1
 
 
@@ -77,9 +91,19 @@ def test_role_change_is_audited_once(acme):
 
     with scope(tenant=acme.tenant):
         before = AuditEvent.objects.count()
-        partner_user_add(tenant=acme.tenant, actor=acme.cam, account=acme.partner,
-                         email=acme.partner_user.email, role=Role.PARTNER_USER)
+        partner_user_add(
+            tenant=acme.tenant,
+            actor=acme.cam,
+            account=acme.partner,
+            email=acme.partner_user.email,
+            role=Role.PARTNER_USER,
+        )
         assert AuditEvent.objects.count() == before  # nothing changed, nothing recorded
-        partner_user_add(tenant=acme.tenant, actor=acme.cam, account=acme.partner,
-                         email=acme.partner_user.email, role=Role.PARTNER_ADMIN)
+        partner_user_add(
+            tenant=acme.tenant,
+            actor=acme.cam,
+            account=acme.partner,
+            email=acme.partner_user.email,
+            role=Role.PARTNER_ADMIN,
+        )
         assert AuditEvent.objects.filter(verb="partner.user_role_changed").count() == 1

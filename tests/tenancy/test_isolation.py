@@ -101,13 +101,18 @@ def test_stranger_from_another_tenant_gets_404_everywhere_and_changes_nothing(
     acme, globex, client_for
 ):
     # A notification so that notification routes have a real object to aim at.
-    from apps.notifications.services import notification_create
     from django_scopes import scope
+
+    from apps.notifications.services import notification_create
 
     with scope(tenant=acme.tenant):
         notification_create(
-            tenant=acme.tenant, recipient=acme.cam, kind="partner_assigned",
-            context={"partner": acme.partner, "actor_name": "x"}, url="/console/", email=False,
+            tenant=acme.tenant,
+            recipient=acme.cam,
+            kind="partner_assigned",
+            context={"partner": acme.partner, "actor_name": "x"},
+            url="/console/",
+            email=False,
         )
     samples = _samples(acme)
     clients = [client_for(acme, u) for u in (globex.admin, globex.cam, globex.partner_admin)]
@@ -124,19 +129,24 @@ def test_stranger_from_another_tenant_gets_404_everywhere_and_changes_nothing(
 
 
 def test_own_tenant_users_cannot_reach_another_tenants_objects(acme, globex, client_for):
-    from apps.notifications.services import notification_create
     from django_scopes import scope
+
+    from apps.notifications.services import notification_create
 
     with scope(tenant=acme.tenant):
         notification_create(
-            tenant=acme.tenant, recipient=acme.admin, kind="partner_assigned",
-            context={"partner": acme.partner, "actor_name": "x"}, url="/console/", email=False,
+            tenant=acme.tenant,
+            recipient=acme.admin,
+            kind="partner_assigned",
+            context={"partner": acme.partner, "actor_name": "x"},
+            url="/console/",
+            email=False,
         )
     acme_samples = _samples(acme)
     # globex's admin on globex's own host, aiming at acme's object ids.
     client = client_for(globex, globex.admin)
     before = _fingerprint()
-    for route, callback, name in product_routes():
+    for route, _callback, name in product_routes():
         if "<" not in route:
             continue
         path = _path(route, acme_samples[name])
@@ -148,14 +158,19 @@ def test_own_tenant_users_cannot_reach_another_tenants_objects(acme, globex, cli
 
 
 def test_lower_roles_are_refused_and_change_nothing(acme, client_for):
-    from apps.notifications.services import notification_create
     from django_scopes import scope
+
+    from apps.notifications.services import notification_create
 
     with scope(tenant=acme.tenant):
         for user in (acme.admin, acme.cam, acme.partner_admin, acme.partner_user):
             notification_create(
-                tenant=acme.tenant, recipient=user, kind="partner_assigned",
-                context={"partner": acme.partner, "actor_name": "x"}, url="", email=False,
+                tenant=acme.tenant,
+                recipient=user,
+                kind="partner_assigned",
+                context={"partner": acme.partner, "actor_name": "x"},
+                url="",
+                email=False,
             )
     samples = _samples(acme)
     roles = ("admin", "cam", "partner_admin", "partner_user")
@@ -187,12 +202,17 @@ def test_anonymous_visitors_are_sent_to_sign_in(acme, client_for):
 
 
 def _samples_with_notification(program):
-    from apps.notifications.services import notification_create
     from django_scopes import scope
+
+    from apps.notifications.services import notification_create
 
     with scope(tenant=program.tenant):
         notification_create(
-            tenant=program.tenant, recipient=program.cam, kind="partner_assigned",
-            context={"partner": program.partner, "actor_name": "x"}, url="", email=False,
+            tenant=program.tenant,
+            recipient=program.cam,
+            kind="partner_assigned",
+            context={"partner": program.partner, "actor_name": "x"},
+            url="",
+            email=False,
         )
     return _samples(program)
