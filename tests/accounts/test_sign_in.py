@@ -105,3 +105,29 @@ def test_sign_out_needs_post(acme, client_for):
     assert client.get("/console/").status_code == 200
     client.post("/accounts/logout/")
     assert client.get("/console/").status_code == 302
+
+
+def test_staff_can_enable_two_factor_authentication(acme, client_for):
+    client = client_for(acme)
+    _sign_in(client, acme.admin.email, "pw-admin-123456")
+    assert client.get("/accounts/2fa/").status_code == 200
+    # Turning on two-factor asks for the password again first.
+    assert client.get("/accounts/2fa/totp/activate/")["Location"].startswith(
+        "/accounts/reauthenticate/"
+    )
+    client.post("/accounts/reauthenticate/", {"password": "pw-admin-123456"})
+    setup = client.get("/accounts/2fa/totp/activate/")
+    assert setup.status_code == 200
+    assert setup.context["form"].secret  # the TOTP secret to scan or type in
+
+
+def test_unverified_address_must_be_confirmed_before_sign_in(acme, client_for, mailoutbox):
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.filter(user=acme.cam).update(verified=False)
+    client = client_for(acme)
+    response = _sign_in(client, acme.cam.email, "pw-cam-123456")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/confirm-email/")
+    assert client.get("/console/").status_code == 302
+    assert any(acme.cam.email in m.to for m in mailoutbox)
