@@ -6,7 +6,9 @@ declared rule, or a route with parameters and no sample below, fails the walk.
 """
 
 import hashlib
+import importlib
 import json
+from pathlib import Path
 
 import pytest
 from django.apps import apps as django_apps
@@ -14,11 +16,12 @@ from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver
 from django_scopes import scopes_disabled
 
-from apps.notifications.models import Notification
 from apps.tenancy import access
 from apps.tenancy.models import TenantOwned
 
 pytestmark = pytest.mark.django_db
+
+TESTS_DIR = Path(__file__).resolve().parents[1]
 
 # URL prefixes that are not tenant product pages: the operator's admin, allauth's own
 # pages (tested in tests/accounts), and the health check.
@@ -45,13 +48,17 @@ def product_routes():
 
 
 def _samples(program):
-    """Values for each route's parameters, all belonging to `program`."""
-    with scopes_disabled():
-        notification = Notification.objects.filter(tenant=program.tenant).first()
-    return {
-        "partners:detail": {"pk": program.partner.pk},
-        "notifications:read": {"pk": notification.pk},
-    }
+    """Values for each route's parameters, all belonging to `program`.
+
+    Every app whose routes take parameters provides `tests/<app>/isolation.py` with
+    `samples(program) -> {route name: {parameter: value}}`; they are all collected here.
+    """
+    merged = {}
+    for module_path in sorted(TESTS_DIR.glob("*/isolation.py")):
+        module = importlib.import_module(f"tests.{module_path.parent.name}.isolation")
+        with scopes_disabled():
+            merged.update(module.samples(program))
+    return merged
 
 
 def _path(route: str, params: dict) -> str:

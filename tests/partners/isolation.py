@@ -1,0 +1,2 @@
+def samples(program):
+    return {"partners:detail": {"pk": program.partner.pk}}
