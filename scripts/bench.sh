@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# make bench: throwaway PostgreSQL + Redis on free ports, migrate, collectstatic, seed the
+# benchmark dataset (bench/dataset.py), start gunicorn on a free port, run the suites
+# (bench/run.py), print the results and write them to bench/results/latest.txt.
+# Everything listens on 127.0.0.1 and is stopped and deleted at the end.
+# Knobs: BENCH_SUITES=explorer BENCH_CONCURRENCY=8 BENCH_WARMUP=2 BENCH_DURATION=8
+set -euo pipefail
+cd "$(dirname "$0")/.."
+exec </dev/null
+# shellcheck source=scripts/services.sh
+source scripts/services.sh
+
+BENCH_ROOT=""
+WEB_PID=""
+CHILD_PID=""
+STEP_TIMEOUT=900   # seconds; no step should come near it
+
+_stop_pid() {
+    local pid="$1" i
+    [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+# shellcheck disable=SC2317  # invoked via trap
+cleanup() {
+    trap - EXIT
+    trap '' INT TERM   # let the cleanup finish
+    _stop_pid "$CHILD_PID"
+    _stop_pid "$WEB_PID"
+    if [[ -n "$BENCH_ROOT" && -d "$BENCH_ROOT" ]]; then
+        pg_stop "$BENCH_ROOT/pg" >/dev/null 2>&1 || true
+        redis_stop "$BENCH_ROOT/redis" >/dev/null 2>&1 || true
+        rm -rf "$BENCH_ROOT"
+    fi
+}
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
+
+step() { printf '[bench] %s\n' "$*" >&2; }
+
+# Run a command as a background job (so TERM/INT are handled at once), bounded in time.
+run() {
+    local rc=0
+    timeout --signal=TERM --kill-after=10 "$STEP_TIMEOUT" "$@" &
+    CHILD_PID=$!
+    wait "$CHILD_PID" || rc=$?
+    CHILD_PID=""
+    return "$rc"
+}
+
+ensure_tools
+
+BENCH_ROOT="$(mktemp -d /tmp/onramp-bench.XXXXXXXX)"
+chmod 711 "$BENCH_ROOT"   # the postgres user must traverse into pg/
+mkdir -p "$BENCH_ROOT/pg" "$BENCH_ROOT/redis" "$BENCH_ROOT/media" "$BENCH_ROOT/mail"
+
+PG_PORT="$(free_port)"
+REDIS_PORT="$(free_port)"
+pg_start "$BENCH_ROOT/pg" "$PG_PORT" fast
+redis_start "$BENCH_ROOT/redis" "$REDIS_PORT"
+
+export DATABASE_URL="postgres://onramp@127.0.0.1:$PG_PORT/onramp"
+export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+export SECRET_KEY="bench-secret-key-not-for-production-0123456789abcdefghij"
+export DEBUG=false
+export ALLOWED_HOSTS=".localhost,localhost,127.0.0.1"
+export BASE_DOMAIN="localhost"
+export MEDIA_ROOT="$BENCH_ROOT/media"
+export EMAIL_URL="filemail://$BENCH_ROOT/mail"
+export LOG_LEVEL=WARNING
+# gunicorn speaks plain HTTP on 127.0.0.1: no HTTPS redirect, HSTS or secure-only cookies.
+export SECURE_SSL_REDIRECT=false SESSION_COOKIE_SECURE=false CSRF_COOKIE_SECURE=false
+export SECURE_HSTS_SECONDS=0 SECURE_HSTS_INCLUDE_SUBDOMAINS=false SECURE_HSTS_PRELOAD=false
+BENCH_COMMIT="$(git describe --always --dirty 2>/dev/null || echo unknown)"
+export BENCH_COMMIT
+
+step "migrate + collectstatic"
+run .venv/bin/python manage.py migrate --noinput -v 0
+run .venv/bin/python manage.py collectstatic --noinput -v 0
+
+STATE="$BENCH_ROOT/seed.json"
+run .venv/bin/python bench/run.py seed --state "$STATE"
+
+WEB_PORT="$(free_port)"
+step "gunicorn on 127.0.0.1:$WEB_PORT (2 workers x 2 threads)"
+.venv/bin/gunicorn config.wsgi --bind "127.0.0.1:$WEB_PORT" --workers 2 --threads 2 \
+    --log-level warning --error-logfile "$BENCH_ROOT/gunicorn.log" &
+WEB_PID=$!
+
+rc=0
+run .venv/bin/python bench/run.py measure --state "$STATE" --port "$WEB_PORT" || rc=$?
+if [[ "$rc" -ne 0 ]]; then
+    step "measure failed (exit $rc); last lines of the gunicorn log:"
+    tail -n 40 "$BENCH_ROOT/gunicorn.log" >&2 2>/dev/null || true
+fi
+cleanup
+exit "$rc"
