@@ -21,4 +21,10 @@ app.conf.beat_schedule = {
         "task": "apps.notifications.tasks.notification_email_sweep",
         "schedule": 120.0,
     },
+    # Moves partners whose current stage is done (repairs auto-advance tasks that a killed
+    # worker lost) and completes View asset / Read article actions opened from the library.
+    "onboarding-reconcile": {
+        "task": "apps.onboarding.tasks.onboarding_reconcile",
+        "schedule": 60.0,
+    },
 }

@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "apps.audit",
     "apps.notifications",
     "apps.partners",
+    "apps.content",
+    "apps.onboarding",
     "apps.home",
 ]
 
@@ -151,6 +153,7 @@ if STORAGE_BACKEND == "s3":
     AWS_QUERYSTRING_EXPIRE = env.int("AWS_QUERYSTRING_EXPIRE", default=60)
     AWS_DEFAULT_ACL = None
     AWS_S3_FILE_OVERWRITE = False
+    AWS_S3_SIGNATURE_VERSION = env.str("AWS_S3_SIGNATURE_VERSION", default="s3v4")
     _default_storage = {"BACKEND": "storages.backends.s3.S3Storage"}
 else:
     _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}

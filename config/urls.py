@@ -13,7 +13,14 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("console/", include("apps.home.urls_console")),
     path("console/partners/", include("apps.partners.urls")),
+    path("console/", include("apps.content.urls_console")),
+    path(
+        "console/partners/<int:partner_id>/onboarding/",
+        include("apps.onboarding.urls_console"),
+    ),
     path("portal/", include("apps.home.urls_portal")),
+    path("portal/", include("apps.content.urls_portal")),
+    path("portal/onboarding/", include("apps.onboarding.urls_portal")),
     path("notifications/", include("apps.notifications.urls")),
     path("", home_views.root, name="root"),
 ]

@@ -31,6 +31,24 @@ def _test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_broker(worker_id):
+    """Each xdist process gets its own Redis database as Celery broker, so a worker
+    subprocess started by one test process never takes another process's tasks."""
+    import os
+
+    from django.conf import settings
+
+    from config.celery import app
+
+    index = 0 if worker_id == "master" else int(worker_id.removeprefix("gw")) + 1
+    base = settings.CELERY_BROKER_URL.rsplit("/", 1)[0]
+    url = f"{base}/{index + 1}"
+    app.conf.broker_url = url
+    os.environ["CELERY_BROKER_URL"] = url
+    yield
+
+
 @pytest.fixture
 def unscoped():
     """Test set-up and assertions read across tenants; code under test sets its own scope."""
@@ -149,3 +167,87 @@ def client_for():
         return client
 
     return make
+
+
+class WorkerProcess:
+    """A real `celery worker` subprocess on the test database and the test Redis."""
+
+    def __init__(self, mail_dir):
+        self.mail_dir = mail_dir
+        self.proc = None
+
+    def start(self):
+        import os
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        from django.db import connection
+
+        from config.celery import app
+
+        db = connection.settings_dict
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "EMAIL_URL": f"filemail://{self.mail_dir}",
+            "CELERY_BROKER_URL": app.conf.broker_url,
+            "SITE_SCHEME": "http",
+        }
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool",
+                "solo",
+                "--without-heartbeat",
+                "--without-mingle",
+                "--without-gossip",
+                "-l",
+                "WARNING",
+            ],
+            cwd=Path(__file__).resolve().parents[1],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        return self
+
+    def kill(self):
+        import signal
+
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self):
+        import subprocess
+
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+@pytest.fixture
+def celery_worker_process(tmp_path):
+    worker = WorkerProcess(tmp_path / "mail")
+    yield worker
+    worker.stop()
+
+
+def wait_for(predicate, timeout=60.0, interval=0.2):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()

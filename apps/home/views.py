@@ -3,6 +3,7 @@ from django.shortcuts import redirect, render
 from apps.accounts.selectors import home_url_for
 from apps.home.selectors import console_my_partners, console_recent_activity, console_summary
 from apps.notifications.selectors import notifications_for
+from apps.onboarding.selectors import enrollment_counts, enrollment_for_partner, partner_todo
 from apps.partners.selectors import partner_account_of_membership, partner_users_of
 from apps.tenancy.access import console_view, portal_view, public_view
 
@@ -33,6 +34,17 @@ def portal_home(request):
     account = partner_account_of_membership(membership=request.membership)
     team = list(partner_users_of(tenant=request.tenant, account=account)) if account else []
     recent = list(notifications_for(tenant=request.tenant, recipient=request.user)[:5])
+    enrollment = (
+        enrollment_for_partner(tenant=request.tenant, partner_account_id=account.pk)
+        if account
+        else None
+    )
+    onboarding = {}
+    if enrollment is not None:
+        onboarding = {
+            "counts": enrollment_counts(tenant=request.tenant, enrollment=enrollment),
+            "todo": partner_todo(tenant=request.tenant, enrollment=enrollment),
+        }
     return render(
         request,
         "home/portal_home.html",
@@ -41,5 +53,7 @@ def portal_home(request):
             "partner_account": account,
             "team": team,
             "recent_notifications": recent,
+            "enrollment": enrollment,
+            **onboarding,
         },
     )

@@ -26,6 +26,8 @@ class Notification(TenantOwned):
     url = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # False for email-only messages (digests): they never show in the in-app list.
+    in_app = models.BooleanField(default=True)
     email_status = models.CharField(
         max_length=10, choices=EmailStatus.choices, default=EmailStatus.NONE
     )
@@ -47,7 +49,7 @@ class Notification(TenantOwned):
             models.Index(
                 fields=["tenant", "recipient"],
                 name="notif_recipient_unread",
-                condition=models.Q(read_at__isnull=True),
+                condition=models.Q(read_at__isnull=True, in_app=True),
             ),
             models.Index(
                 fields=["created_at"],

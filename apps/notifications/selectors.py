@@ -5,14 +5,14 @@ from apps.notifications.models import EmailStatus, Notification
 
 
 def notifications_for(*, tenant, recipient):
-    return Notification.objects.filter(tenant=tenant, recipient=recipient).order_by(
+    return Notification.objects.filter(tenant=tenant, recipient=recipient, in_app=True).order_by(
         "-created_at", "-id"
     )
 
 
 def notification_unread_count(*, tenant, recipient) -> int:
     return Notification.objects.filter(
-        tenant=tenant, recipient=recipient, read_at__isnull=True
+        tenant=tenant, recipient=recipient, read_at__isnull=True, in_app=True
     ).count()
 
 

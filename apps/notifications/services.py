@@ -25,10 +25,12 @@ def notification_create(
     context: dict | None = None,
     url: str = "",
     email: bool = True,
+    in_app: bool = True,
 ) -> Notification:
     """Create an in-app notification and, after commit, send its email through Celery.
 
     Templates: notifications/<kind>/title.txt, body.txt and email.html (HTML body).
+    `in_app=False` makes an email-only message (a digest), never listed in the app.
     """
     from apps.notifications.tasks import notification_email_send
 
@@ -37,7 +39,13 @@ def notification_create(
     title = _render(kind, "title.txt", context)
     body = _render(kind, "body.txt", context)
     notification = Notification(
-        tenant=tenant, recipient=recipient, kind=kind, title=title, body=body, url=url
+        tenant=tenant,
+        recipient=recipient,
+        kind=kind,
+        title=title,
+        body=body,
+        url=url,
+        in_app=in_app,
     )
     if email and recipient.email:
         notification.email_status = EmailStatus.PENDING
@@ -53,7 +61,9 @@ def notification_create(
 
 def notification_mark_read(*, tenant, recipient, notification_id: int | None = None) -> int:
     """Mark one (or, with no id, every) unread notification of `recipient` as read."""
-    rows = Notification.objects.filter(tenant=tenant, recipient=recipient, read_at__isnull=True)
+    rows = Notification.objects.filter(
+        tenant=tenant, recipient=recipient, read_at__isnull=True, in_app=True
+    )
     if notification_id is not None:
         rows = rows.filter(pk=notification_id)
     return rows.update(read_at=timezone.now())

@@ -119,6 +119,7 @@ def partner_detail(request, pk: int):
         "partners/detail.html",
         {
             "nav": "partners",
+            "tab": "overview",
             "account": account,
             "domains": list(account.domains.filter(tenant=request.tenant)),
             "users": list(partner_users_of(tenant=request.tenant, account=account)),

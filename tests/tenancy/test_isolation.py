@@ -51,11 +51,15 @@ def _samples(program):
     """Values for each route's parameters, all belonging to `program`.
 
     Every app whose routes take parameters provides `tests/<app>/isolation.py` with
-    `samples(program) -> {route name: {parameter: value}}`; they are all collected here.
+    `samples(program) -> {route name: {parameter: value}}`, and optionally
+    `setup(program)` to create the objects those samples point at (run once per program).
     """
     merged = {}
     for module_path in sorted(TESTS_DIR.glob("*/isolation.py")):
         module = importlib.import_module(f"tests.{module_path.parent.name}.isolation")
+        if hasattr(module, "setup") and not getattr(program, f"_setup_{module_path.parent.name}", False):
+            module.setup(program)
+            setattr(program, f"_setup_{module_path.parent.name}", True)
         with scopes_disabled():
             merged.update(module.samples(program))
     return merged

@@ -1,6 +1,7 @@
 """Load the demo programs. Idempotent: a second run changes nothing."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django_scopes import scope, scopes_disabled
@@ -98,6 +99,7 @@ class Command(BaseCommand):
             )
             with scope(tenant=acme):
                 self._acme(acme)
+                self._acme_onboarding(acme)
             with scope(tenant=globex):
                 staff_member_add(
                     tenant=globex,
@@ -171,3 +173,155 @@ class Command(BaseCommand):
             last_name="Northwind",
             password=PASSWORD,
         )
+
+    def _acme_onboarding(self, acme: Tenant) -> None:
+        """The "Reseller onboarding" pipeline, with Northwind enrolled at its first stage."""
+        from apps.onboarding.models import ActionType, Enrollment, Pipeline
+        from apps.onboarding.services import partner_enroll
+        from apps.onboarding.services.pipelines import (
+            action_create,
+            pipeline_assign_types,
+            pipeline_create,
+            stage_create,
+        )
+
+        admin = get_user_model().objects.get(email="admin@acme.test")
+        pipeline = Pipeline.objects.filter(tenant=acme, name="Reseller onboarding").first()
+        if pipeline is None:
+            pipeline = pipeline_create(
+                tenant=acme,
+                actor=admin,
+                name="Reseller onboarding",
+                description="From signed agreements to the first registered deal.",
+            )
+            pipeline_assign_types(
+                tenant=acme,
+                actor=admin,
+                pipeline=pipeline,
+                partner_types=[PartnerType.objects.get(tenant=acme, name="Reseller / VAR")],
+            )
+            asset, article, deal_article = self._demo_content(acme)
+            welcome = stage_create(
+                tenant=acme,
+                actor=admin,
+                pipeline=pipeline,
+                name="Welcome & agreements",
+                description="Get to know the program and sign the mutual NDA.",
+            )
+            if asset is not None:
+                action_create(
+                    tenant=acme,
+                    actor=admin,
+                    stage=welcome,
+                    type=ActionType.VIEW_ASSET,
+                    title="Read the partner program guide",
+                    asset=asset,
+                    instructions="Everything about tiers, margins and support in one document.",
+                )
+            if article is not None:
+                action_create(
+                    tenant=acme,
+                    actor=admin,
+                    stage=welcome,
+                    type=ActionType.READ_ARTICLE,
+                    title="Take the portal tour",
+                    article=article,
+                )
+            action_create(
+                tenant=acme,
+                actor=admin,
+                stage=welcome,
+                type=ActionType.UPLOAD_DOCUMENT,
+                title="Upload the signed NDA",
+                requires_approval=True,
+                upload_types=["pdf"],
+                upload_max_files=2,
+                instructions="Sign the NDA you received by email and upload it as a PDF.",
+            )
+            profile = stage_create(
+                tenant=acme,
+                actor=admin,
+                pipeline=pipeline,
+                name="Company profile",
+                description="The details we need for the reseller agreement.",
+            )
+            action_create(
+                tenant=acme,
+                actor=admin,
+                stage=profile,
+                type=ActionType.PROVIDE_INFORMATION,
+                title="Company legal details",
+                requires_approval=True,
+                form_fields=[
+                    {"label": "Registered company name", "kind": "text", "required": True},
+                    {"label": "VAT / tax number", "kind": "text", "required": True},
+                    {"label": "Billing email", "kind": "email", "required": True},
+                    {"label": "Website", "kind": "url"},
+                    {"label": "Number of sales reps", "kind": "number"},
+                    {
+                        "label": "Primary market",
+                        "kind": "choice",
+                        "choices": ["North America", "Latin America", "EMEA", "Asia Pacific"],
+                    },
+                    {"label": "I accept the reseller terms", "kind": "checkbox", "required": True},
+                ],
+            )
+            action_create(
+                tenant=acme,
+                actor=admin,
+                stage=profile,
+                type=ActionType.UPLOAD_DOCUMENT,
+                title="Upload your logo",
+                upload_types=["png", "jpeg"],
+                instructions="For co-branded material and the partner locator.",
+            )
+            stage_create(
+                tenant=acme,
+                actor=admin,
+                pipeline=pipeline,
+                name="Kick-off call",
+                description="Your channel manager walks you through the first 90 days.",
+            )
+            enablement = stage_create(
+                tenant=acme,
+                actor=admin,
+                pipeline=pipeline,
+                name="Sales enablement",
+            )
+            if deal_article is not None:
+                action_create(
+                    tenant=acme,
+                    actor=admin,
+                    stage=enablement,
+                    type=ActionType.READ_ARTICLE,
+                    title="Learn how deal registration works",
+                    article=deal_article,
+                )
+            action_create(
+                tenant=acme,
+                actor=admin,
+                stage=enablement,
+                type=ActionType.PROVIDE_INFORMATION,
+                title="First 90-day sales plan",
+                form_fields=[
+                    {"label": "Target date for the first deal", "kind": "date", "required": True},
+                    {"label": "Expected first-deal size (USD)", "kind": "number"},
+                    {"label": "Accounts you will approach", "kind": "long_text"},
+                ],
+            )
+        northwind = PartnerAccount.objects.get(tenant=acme, name="Northwind Solutions")
+        if not Enrollment.objects.filter(tenant=acme, partner_account=northwind).exists():
+            partner_enroll(tenant=acme, actor=admin, account=northwind, pipeline=pipeline)
+
+    @staticmethod
+    def _demo_content(acme: Tenant):
+        """The demo asset and articles the pipeline points at, when the library has them."""
+        try:
+            from apps.content.models import Article, Asset
+        except ImportError:  # pragma: no cover - content app not installed
+            return None, None, None
+        asset = Asset.objects.filter(tenant=acme).order_by("id").first()
+        articles = list(Article.objects.filter(tenant=acme).order_by("id"))
+        deal = next((a for a in articles if "deal" in a.title.lower()), None)
+        first = next((a for a in articles if a is not deal), None)
+        return asset, first, deal

@@ -1,0 +1,181 @@
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+
+from apps.audit.models import AuditEvent
+from apps.onboarding.models import (
+    DONE_STATUSES,
+    Action,
+    ActionFile,
+    ActionProgress,
+    ActionStatus,
+    Enrollment,
+    EnrollmentStatus,
+    Pipeline,
+    Stage,
+    StageProgress,
+)
+
+
+def enrollment_for_partner(*, tenant, partner_account_id: int) -> Enrollment | None:
+    return (
+        Enrollment.objects.filter(tenant=tenant, partner_account_id=partner_account_id)
+        .select_related("pipeline", "current_stage")
+        .first()
+    )
+
+
+def enrollment_stages(*, tenant, enrollment: Enrollment):
+    """The pipeline's stages with this partner's progress, in order (left menu)."""
+    progress = {
+        p.stage_id: p for p in StageProgress.objects.filter(tenant=tenant, enrollment=enrollment)
+    }
+    stages = list(
+        Stage.objects.filter(tenant=tenant, pipeline_id=enrollment.pipeline_id)
+        .filter(Q(archived_at__isnull=True) | Q(pk__in=list(progress)))
+        .annotate(action_count=Count("actions", filter=Q(actions__archived_at__isnull=True)))
+        .order_by("position", "id")
+    )
+    for stage in stages:
+        stage.progress = progress.get(stage.pk)
+    return stages
+
+
+def stage_action_rows(*, tenant, enrollment: Enrollment, stage_id: int):
+    """One stage's actions for one partner, with files and history, in constant queries."""
+    rows = list(
+        ActionProgress.objects.filter(
+            tenant=tenant, enrollment=enrollment, action__stage_id=stage_id
+        )
+        .filter(Q(action__archived_at__isnull=True) | ~Q(status=ActionStatus.PENDING))
+        .select_related("action", "validated_by", "submitted_by")
+        .prefetch_related(
+            Prefetch(
+                "files",
+                queryset=ActionFile.objects.filter(tenant=tenant).order_by(
+                    "-submission_round", "id"
+                ),
+            )
+        )
+        .order_by("action__position", "action__id")
+    )
+    history: dict[str, list] = {}
+    if rows:
+        for event in AuditEvent.objects.filter(
+            tenant=tenant,
+            target_type="onboarding.actionprogress",
+            target_id__in=[str(r.pk) for r in rows],
+        ).order_by("-created_at", "-id"):
+            history.setdefault(event.target_id, []).append(event)
+    for row in rows:
+        row.history = history.get(str(row.pk), [])
+        row.current_files = [
+            f for f in row.files.all() if f.submission_round == row.submission_round
+        ]
+    return rows
+
+
+def enrollment_counts(*, tenant, enrollment: Enrollment) -> dict:
+    """Done / total applicable actions (the portal's progress bar)."""
+    counts = ActionProgress.objects.filter(
+        tenant=tenant, enrollment=enrollment, action__archived_at__isnull=True
+    ).aggregate(
+        total=Count("id"),
+        done=Count("id", filter=Q(status__in=DONE_STATUSES)),
+    )
+    total, done = counts["total"], counts["done"]
+    counts["percent"] = (
+        round(100 * done / total)
+        if total
+        else (100 if enrollment.status == EnrollmentStatus.COMPLETED else 0)
+    )
+    return counts
+
+
+def partner_todo(*, tenant, enrollment: Enrollment):
+    """What the partner can do now: the current stage's open actions and any to redo."""
+    current = Q(
+        action__stage_id=enrollment.current_stage_id,
+        status__in=[
+            ActionStatus.PENDING,
+            ActionStatus.ACTION_REQUIRED,
+            ActionStatus.WAITING_FOR_APPROVAL,
+        ],
+    )
+    return list(
+        ActionProgress.objects.filter(tenant=tenant, enrollment=enrollment)
+        .filter(action__archived_at__isnull=True)
+        .filter(current | Q(status=ActionStatus.ACTION_REQUIRED))
+        .select_related("action", "action__stage")
+        .order_by("action__stage__position", "action__position", "action__id")
+    )
+
+
+def progress_for_partner_user(*, tenant, partner_account_id: int, progress_id: int):
+    return (
+        ActionProgress.objects.filter(
+            tenant=tenant, partner_account_id=partner_account_id, pk=progress_id
+        )
+        .select_related("action", "action__stage", "enrollment", "enrollment__pipeline")
+        .first()
+    )
+
+
+def enrollments_due_for_advance_all_tenants(*, limit: int = 500) -> list[tuple[int, int]]:
+    """(tenant_id, enrollment_id) of enrollments whose current stage is finished or removed.
+
+    One set-based query for the periodic reconciliation: it repairs whatever a lost
+    auto-advance task left undone.
+    """
+    from django_scopes import scopes_disabled
+
+    with scopes_disabled():
+        applicable = Action.objects.filter(
+            tenant_id=OuterRef("tenant_id"),
+            stage_id=OuterRef("current_stage_id"),
+            archived_at__isnull=True,
+        )
+        open_progress = ActionProgress.objects.filter(
+            tenant_id=OuterRef("tenant_id"),
+            enrollment_id=OuterRef("pk"),
+            action__stage_id=OuterRef("current_stage_id"),
+            action__archived_at__isnull=True,
+        ).exclude(status__in=DONE_STATUSES)
+        return list(
+            Enrollment.objects.filter(
+                status=EnrollmentStatus.IN_PROGRESS, current_stage__isnull=False
+            )
+            .filter(
+                Q(current_stage__archived_at__isnull=False)
+                | (Exists(applicable) & ~Exists(open_progress))
+            )
+            .values_list("tenant_id", "pk")[:limit]
+        )
+
+
+def waiting_for_cam_since(*, tenant, cam, since):
+    rows = ActionProgress.objects.filter(
+        tenant=tenant,
+        status=ActionStatus.WAITING_FOR_APPROVAL,
+        partner_account__cam=cam,
+    )
+    if since is not None:
+        rows = rows.filter(submitted_at__gt=since)
+    return list(
+        rows.select_related("action", "partner_account").order_by("submitted_at", "id")[:200]
+    )
+
+
+def pipelines_for(*, tenant):
+    return Pipeline.objects.filter(tenant=tenant, archived_at__isnull=True).order_by("name")
+
+
+def partner_journey_rows(*, tenant, enrollment: Enrollment) -> dict[int, list]:
+    """Every applicable action of the enrollment, grouped by stage id (portal journey)."""
+    grouped: dict[int, list] = {}
+    for row in (
+        ActionProgress.objects.filter(tenant=tenant, enrollment=enrollment)
+        .filter(action__archived_at__isnull=True)
+        .select_related("action")
+        .order_by("action__position", "action__id")
+    ):
+        grouped.setdefault(row.action.stage_id, []).append(row)
+    return grouped

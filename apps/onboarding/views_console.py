@@ -1,0 +1,205 @@
+"""The console's Onboarding tab of one partner (DOMAIN §4)."""
+
+from django.contrib import messages
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from apps.onboarding.models import ActionFile, ActionProgress, EnrollmentStatus, Pipeline
+from apps.onboarding.selectors import (
+    enrollment_counts,
+    enrollment_for_partner,
+    enrollment_stages,
+    pipelines_for,
+    stage_action_rows,
+)
+from apps.onboarding.services import (
+    CAM_EVENTS,
+    InvalidTransition,
+    OnboardingError,
+    allowed_events,
+    partner_enroll,
+    stage_move_next,
+)
+from apps.partners.models import PartnerAccount
+from apps.partners.selectors import partner_account_get
+from apps.tenancy.access import console_admin_view, console_view
+
+
+def _account(request, partner_id: int) -> PartnerAccount:
+    try:
+        return partner_account_get(tenant=request.tenant, pk=partner_id)
+    except PartnerAccount.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def _tab_url(partner_id: int, stage_id: int | None = None) -> str:
+    url = reverse("onboarding_console:tab", args=[partner_id])
+    return f"{url}?stage={stage_id}" if stage_id else url
+
+
+def _stage_context(request, account, enrollment, stage_id=None) -> dict:
+    stages = enrollment_stages(tenant=request.tenant, enrollment=enrollment)
+    selected = None
+    if stage_id is not None:
+        selected = next((s for s in stages if s.pk == stage_id), None)
+    if selected is None:
+        selected = next(
+            (s for s in stages if s.pk == enrollment.current_stage_id),
+            stages[-1] if stages else None,
+        )
+    rows = (
+        stage_action_rows(tenant=request.tenant, enrollment=enrollment, stage_id=selected.pk)
+        if selected
+        else []
+    )
+    for row in rows:
+        row.events = allowed_events(row)
+    open_count = sum(
+        1 for r in rows if r.action.archived_at is None and r.status not in ("completed", "skipped")
+    )
+    can_move = (
+        selected is not None
+        and enrollment.status == EnrollmentStatus.IN_PROGRESS
+        and selected.pk == enrollment.current_stage_id
+        and open_count == 0
+    )
+    return {
+        "account": account,
+        "enrollment": enrollment,
+        "stages": stages,
+        "selected": selected,
+        "rows": rows,
+        "can_move": can_move,
+        "counts": enrollment_counts(tenant=request.tenant, enrollment=enrollment),
+    }
+
+
+@console_view
+def onboarding_tab(request, partner_id: int):
+    account = _account(request, partner_id)
+    enrollment = enrollment_for_partner(tenant=request.tenant, partner_account_id=account.pk)
+    context = {"nav": "partners", "account": account, "tab": "onboarding"}
+    if enrollment is None:
+        context["pipelines"] = list(pipelines_for(tenant=request.tenant))
+        return render(request, "onboarding/tab.html", context)
+    try:
+        stage_id = int(request.GET.get("stage", ""))
+    except ValueError:
+        stage_id = None
+    context.update(_stage_context(request, account, enrollment, stage_id))
+    return render(request, "onboarding/tab.html", context)
+
+
+@console_view
+@require_POST
+def onboarding_action_event(request, partner_id: int, progress_id: int, event: str):
+    account = _account(request, partner_id)
+    service = CAM_EVENTS.get(event)
+    progress = (
+        ActionProgress.objects.filter(
+            tenant=request.tenant, partner_account=account, pk=progress_id
+        )
+        .select_related("action")
+        .first()
+    )
+    if service is None or progress is None:
+        raise Http404
+    kwargs = {}
+    if event in ("request_changes", "invalidate"):
+        kwargs["comment"] = request.POST.get("comment", "")[:2000]
+    error = None
+    try:
+        service(tenant=request.tenant, actor=request.user, progress_id=progress.pk, **kwargs)
+    except InvalidTransition as exc:
+        error = str(exc)
+    stage_id = progress.action.stage_id
+    if request.htmx:
+        enrollment = enrollment_for_partner(tenant=request.tenant, partner_account_id=account.pk)
+        context = _stage_context(request, account, enrollment, stage_id)
+        context["error"] = error
+        context["error_progress_id"] = progress.pk
+        return render(request, "onboarding/tab.html#stage_panel", context)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, _done_message(event, progress.action.title))
+    return redirect(_tab_url(account.pk, stage_id))
+
+
+def _done_message(event: str, title: str) -> str:
+    return {
+        "validate": f"“{title}” is validated.",
+        "request_changes": f"Changes requested on “{title}”; the partner has been told.",
+        "invalidate": f"“{title}” is invalidated; the partner has been told.",
+        "skip": f"“{title}” is skipped.",
+    }[event]
+
+
+@console_view
+@require_POST
+def onboarding_move_next(request, partner_id: int):
+    account = _account(request, partner_id)
+    enrollment = enrollment_for_partner(tenant=request.tenant, partner_account_id=account.pk)
+    if enrollment is None:
+        raise Http404
+    try:
+        expected = int(request.POST.get("stage", ""))
+    except ValueError:
+        expected = -1
+    try:
+        stage_move_next(
+            tenant=request.tenant,
+            actor=request.user,
+            enrollment_id=enrollment.pk,
+            expected_stage_id=expected,
+        )
+    except InvalidTransition as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{account.name} moved to the next stage.")
+    return redirect(_tab_url(account.pk))
+
+
+@console_admin_view
+@require_POST
+def onboarding_enroll(request, partner_id: int):
+    account = _account(request, partner_id)
+    pipeline = Pipeline.objects.filter(
+        tenant=request.tenant, archived_at__isnull=True, pk=request.POST.get("pipeline") or 0
+    ).first()
+    if pipeline is None:
+        messages.error(request, "Choose a pipeline.")
+        return redirect(_tab_url(account.pk))
+    try:
+        partner_enroll(
+            tenant=request.tenant, actor=request.user, account=account, pipeline=pipeline
+        )
+    except OnboardingError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{account.name} is enrolled in {pipeline.name}.")
+    return redirect(_tab_url(account.pk))
+
+
+@console_view
+def onboarding_file(request, partner_id: int, file_id: int):
+    row = ActionFile.objects.filter(
+        tenant=request.tenant, pk=file_id, progress__partner_account_id=partner_id
+    ).first()
+    if row is None:
+        raise Http404
+    return _file_response(row)
+
+
+def _file_response(row: ActionFile):
+    response = FileResponse(
+        row.file.open("rb"),
+        as_attachment=True,
+        filename=row.original_name,
+        content_type=row.content_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,204 @@
+"""The partner's side of onboarding: the journey, and one page per action type."""
+
+import contextlib
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from apps.onboarding.forms import ProvideInformationForm, UploadDocumentForm
+from apps.onboarding.models import ActionFile, ActionStatus, ActionType
+from apps.onboarding.selectors import (
+    enrollment_counts,
+    enrollment_for_partner,
+    enrollment_stages,
+    partner_journey_rows,
+    progress_for_partner_user,
+)
+from apps.onboarding.services import (
+    InvalidTransition,
+    StoredFile,
+    action_complete,
+    progress_available_to_partner,
+)
+from apps.onboarding.views_console import _file_response
+from apps.partners.selectors import partner_account_of_membership
+from apps.tenancy.access import portal_view
+
+
+def _partner(request):
+    account = partner_account_of_membership(membership=request.membership)
+    if account is None:
+        raise Http404
+    return account
+
+
+def _progress(request, account, progress_id):
+    progress = progress_for_partner_user(
+        tenant=request.tenant, partner_account_id=account.pk, progress_id=progress_id
+    )
+    if progress is None:
+        raise Http404
+    return progress
+
+
+@portal_view
+def journey(request):
+    account = _partner(request)
+    enrollment = enrollment_for_partner(tenant=request.tenant, partner_account_id=account.pk)
+    context = {"nav": "onboarding", "partner_account": account, "enrollment": enrollment}
+    if enrollment is not None:
+        context.update(
+            stages=enrollment_stages(tenant=request.tenant, enrollment=enrollment),
+            rows_by_stage=partner_journey_rows(tenant=request.tenant, enrollment=enrollment),
+            counts=enrollment_counts(tenant=request.tenant, enrollment=enrollment),
+        )
+    return render(request, "onboarding/portal_journey.html", context)
+
+
+@portal_view
+def action_page(request, progress_id: int):
+    account = _partner(request)
+    progress = _progress(request, account, progress_id)
+    action = progress.action
+    available = progress_available_to_partner(progress)
+    form = None
+    if action.type == ActionType.PROVIDE_INFORMATION:
+        form = ProvideInformationForm(
+            request.POST or None, action=action, initial_answers=progress.submission
+        )
+    elif action.type == ActionType.UPLOAD_DOCUMENT:
+        form = UploadDocumentForm(request.POST or None, request.FILES or None, action=action)
+
+    if request.method == "POST":
+        if not available:
+            messages.error(request, "This action can’t be completed now.")
+            return redirect("onboarding_portal:action", progress.pk)
+        if form is None:
+            raise Http404
+        if form.is_valid():
+            try:
+                _submit(request, progress, form)
+            except InvalidTransition as exc:
+                messages.error(request, str(exc))
+                return redirect("onboarding_portal:action", progress.pk)
+            messages.success(request, _submitted_message(progress))
+            return redirect("portal:home")
+        status = 422
+    else:
+        status = 200
+    files = ActionFile.objects.filter(
+        tenant=request.tenant, progress=progress, submission_round=progress.submission_round
+    )
+    return render(
+        request,
+        "onboarding/portal_action.html",
+        {
+            "nav": "onboarding",
+            "partner_account": account,
+            "progress": progress,
+            "action": action,
+            "available": available,
+            "form": form,
+            "files": list(files) if progress.submission_round else [],
+            "content": _content_of(action),
+        },
+        status=status,
+    )
+
+
+def _submitted_message(progress) -> str:
+    if progress.action.requires_approval:
+        return f"Thanks! “{progress.action.title}” is now waiting for approval."
+    return f"“{progress.action.title}” is completed."
+
+
+def _submit(request, progress, form) -> None:
+    from apps.core.uploads import storage_key
+
+    if isinstance(form, ProvideInformationForm):
+        action_complete(
+            tenant=request.tenant,
+            actor=request.user,
+            progress_id=progress.pk,
+            submission=form.answers(),
+        )
+        return
+    stored = [
+        StoredFile(
+            uploaded=f,
+            original_name=checked.original_name,
+            content_type=checked.content_type,
+            size=checked.size,
+            storage_key=storage_key(
+                tenant_id=request.tenant.pk, area="onboarding", ext=checked.ext
+            ),
+        )
+        for f, checked in form.cleaned_data["files"]
+    ]
+    action_complete(
+        tenant=request.tenant,
+        actor=request.user,
+        progress_id=progress.pk,
+        submission={"files": [s.original_name for s in stored]},
+        files=stored,
+    )
+
+
+def _content_of(action):
+    if action.type == ActionType.VIEW_ASSET:
+        return action.asset
+    if action.type == ActionType.READ_ARTICLE:
+        return action.article
+    return None
+
+
+@portal_view
+@require_POST
+def action_open(request, progress_id: int):
+    """Open the action's asset or article: recorded as an open, which completes the action."""
+    from apps.content.services import content_open_record
+
+    account = _partner(request)
+    progress = _progress(request, account, progress_id)
+    action = progress.action
+    if action.type not in (ActionType.VIEW_ASSET, ActionType.READ_ARTICLE):
+        raise Http404
+    content = _content_of(action)
+    if content is None:
+        raise Http404
+    content_open_record(
+        tenant=request.tenant,
+        user=request.user,
+        partner_account=account,
+        asset=content if action.type == ActionType.VIEW_ASSET else None,
+        article=content if action.type == ActionType.READ_ARTICLE else None,
+        kind="view" if action.type == ActionType.VIEW_ASSET else "read",
+    )
+    if progress.status in (ActionStatus.PENDING, ActionStatus.ACTION_REQUIRED) and (
+        progress_available_to_partner(progress)
+    ):
+        # Completed meanwhile (another tab): opening it is still fine.
+        with contextlib.suppress(InvalidTransition):
+            action_complete(tenant=request.tenant, actor=request.user, progress_id=progress.pk)
+    return redirect(_content_url(action, content))
+
+
+def _content_url(action, content) -> str:
+    from django.urls import reverse
+
+    if action.type == ActionType.VIEW_ASSET:
+        return reverse("content_portal:asset_open", args=[content.pk])
+    return reverse("content_portal:article", args=[content.slug])
+
+
+@portal_view
+def own_file(request, file_id: int):
+    account = _partner(request)
+    row = ActionFile.objects.filter(
+        tenant=request.tenant, pk=file_id, progress__partner_account=account
+    ).first()
+    if row is None:
+        raise Http404
+    return _file_response(row)

@@ -1,0 +1,59 @@
+from apps.onboarding.models import ActionFile, ActionProgress
+
+
+def samples(program):
+    progress = ActionProgress.objects.filter(
+        tenant=program.tenant, partner_account=program.partner
+    ).first()
+    file = ActionFile.objects.filter(tenant=program.tenant).first()
+    result = {
+        "onboarding_console:tab": {"partner_id": program.partner.pk},
+        "onboarding_console:move": {"partner_id": program.partner.pk},
+        "onboarding_console:enroll": {"partner_id": program.partner.pk},
+    }
+    if progress:
+        result.update(
+            {
+                "onboarding_console:event": {
+                    "partner_id": program.partner.pk,
+                    "progress_id": progress.pk,
+                    "event": "skip",
+                },
+                "onboarding_portal:action": {"progress_id": progress.pk},
+                "onboarding_portal:open": {"progress_id": progress.pk},
+            }
+        )
+    if file:
+        result["onboarding_console:file"] = {"partner_id": program.partner.pk, "file_id": file.pk}
+        result["onboarding_portal:file"] = {"file_id": file.pk}
+    return result
+
+
+def setup(program):
+    """A pipeline with an upload the partner has made, so every route has an object."""
+    from django.core.files.base import ContentFile
+    from django_scopes import scope
+
+    from apps.onboarding.services import StoredFile, action_complete, partner_enroll
+    from tests.onboarding.conftest import DEFAULT_SPEC, build_pipeline
+
+    _, _, actions = build_pipeline(program, stages_spec=DEFAULT_SPEC)
+    with scope(tenant=program.tenant):
+        enrollment = partner_enroll(
+            tenant=program.tenant, actor=program.cam, account=program.partner
+        )
+        progress = ActionProgress.objects.get(enrollment=enrollment, action=actions["Tax form"])
+        action_complete(
+            tenant=program.tenant,
+            actor=program.partner_admin,
+            progress_id=progress.pk,
+            files=[
+                StoredFile(
+                    uploaded=ContentFile(b"%PDF-1.4 test"),
+                    original_name="w9.pdf",
+                    content_type="application/pdf",
+                    size=13,
+                    storage_key=f"tenants/{program.tenant.pk}/onboarding/isolation.pdf",
+                )
+            ],
+        )

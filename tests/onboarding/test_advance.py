@@ -1,0 +1,196 @@
+"""Stages: automatic moves with cascade, stages without actions, idempotence, repair."""
+
+import pytest
+from django_scopes import scope
+
+from apps.audit.models import AuditEvent
+from apps.onboarding.models import Enrollment, EnrollmentStatus, StageProgress, StageStatus
+from apps.onboarding.selectors import enrollments_due_for_advance_all_tenants
+from apps.onboarding.services import (
+    InvalidTransition,
+    action_complete,
+    action_invalidate,
+    action_skip,
+    action_validate,
+    enrollment_advance,
+    stage_move_next,
+)
+from apps.onboarding.tasks import onboarding_reconcile
+
+pytestmark = pytest.mark.django_db
+
+
+def _enrollment(journey):
+    with scope(tenant=journey.pipeline.tenant):
+        return Enrollment.objects.select_related("current_stage").get(pk=journey.enrollment.pk)
+
+
+def _complete(acme, journey, title, validate=True):
+    progress = journey.progress(title)
+    with scope(tenant=acme.tenant):
+        action_complete(
+            tenant=acme.tenant,
+            actor=acme.partner_user,
+            progress_id=progress.pk,
+            submission={"legal_name": "X"},
+        )
+        if validate and journey.actions[title].requires_approval:
+            action_validate(tenant=acme.tenant, actor=acme.cam, progress_id=progress.pk)
+
+
+def _advance(acme, journey):
+    with scope(tenant=acme.tenant):
+        return enrollment_advance(tenant=acme.tenant, enrollment_id=journey.enrollment.pk)
+
+
+def test_enrollment_starts_at_the_first_stage_with_every_action_pending(acme, journey):
+    enrollment = _enrollment(journey)
+    assert enrollment.current_stage == journey.stages[0]
+    with scope(tenant=acme.tenant):
+        assert enrollment.actions.count() == 4
+        assert set(enrollment.actions.values_list("status", flat=True)) == {"pending"}
+
+
+def test_last_open_action_completing_moves_the_partner_after_commit(
+    acme, journey, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        _complete(acme, journey, "Legal details")
+    assert _enrollment(journey).current_stage == journey.stages[0]  # Tax form still open
+    with django_capture_on_commit_callbacks(execute=False):
+        _complete(acme, journey, "Tax form")
+    assert callbacks  # advance tasks are queued only after commit
+    assert _advance(acme, journey) == 1
+    enrollment = _enrollment(journey)
+    assert enrollment.current_stage == journey.stages[1]
+    with scope(tenant=acme.tenant):
+        first = StageProgress.objects.get(enrollment=enrollment, stage=journey.stages[0])
+        assert first.status == StageStatus.COMPLETED
+        assert first.completed_at is not None and first.completed_by is None
+        moved = AuditEvent.objects.filter(verb="stage.moved").latest("id")
+    assert moved.data["how"] == "automatic"
+
+
+def test_waiting_for_approval_does_not_finish_a_stage(acme, journey):
+    _complete(acme, journey, "Legal details", validate=False)
+    _complete(acme, journey, "Tax form")
+    assert _advance(acme, journey) == 0
+    assert _enrollment(journey).current_stage == journey.stages[0]
+
+
+def test_advance_is_idempotent(acme, journey):
+    _complete(acme, journey, "Legal details")
+    _complete(acme, journey, "Tax form")
+    assert _advance(acme, journey) == 1
+    assert _advance(acme, journey) == 0  # a duplicate task delivery moves nothing
+    assert _enrollment(journey).current_stage == journey.stages[1]
+    with scope(tenant=acme.tenant):
+        assert AuditEvent.objects.filter(verb="stage.moved").count() == 1
+
+
+def test_cascade_stops_at_a_stage_without_actions(acme, journey):
+    # Contract's only action is skipped ahead of time: finishing stage 1 passes through
+    # stage 2 and stops at the "Kick-off call" stage, which has no actions.
+    with scope(tenant=acme.tenant):
+        action_skip(
+            tenant=acme.tenant, actor=acme.cam, progress_id=journey.progress("Signed NDA").pk
+        )
+    _complete(acme, journey, "Legal details")
+    _complete(acme, journey, "Tax form")
+    assert _advance(acme, journey) == 2
+    assert _enrollment(journey).current_stage == journey.stages[2]
+    assert _advance(acme, journey) == 0
+
+
+def test_cam_moves_a_partner_through_a_stage_without_actions(acme, journey):
+    with scope(tenant=acme.tenant):
+        for title in ("Legal details", "Tax form", "Signed NDA"):
+            action_skip(tenant=acme.tenant, actor=acme.cam, progress_id=journey.progress(title).pk)
+    _advance(acme, journey)
+    kickoff = journey.stages[2]
+    assert _enrollment(journey).current_stage == kickoff
+    with scope(tenant=acme.tenant):
+        stage_move_next(
+            tenant=acme.tenant,
+            actor=acme.cam,
+            enrollment_id=journey.enrollment.pk,
+            expected_stage_id=kickoff.pk,
+        )
+        # A double click (same expected stage) is refused instead of moving twice.
+        with pytest.raises(InvalidTransition, match="already moved"):
+            stage_move_next(
+                tenant=acme.tenant,
+                actor=acme.cam,
+                enrollment_id=journey.enrollment.pk,
+                expected_stage_id=kickoff.pk,
+            )
+        progress = StageProgress.objects.get(enrollment=journey.enrollment, stage=kickoff)
+    assert progress.completed_by == acme.cam
+    assert _enrollment(journey).current_stage == journey.stages[3]
+
+
+def test_move_is_refused_while_actions_are_open(acme, journey):
+    with scope(tenant=acme.tenant), pytest.raises(InvalidTransition, match="still has actions"):
+        stage_move_next(
+            tenant=acme.tenant,
+            actor=acme.cam,
+            enrollment_id=journey.enrollment.pk,
+            expected_stage_id=journey.stages[0].pk,
+        )
+    assert _enrollment(journey).current_stage == journey.stages[0]
+
+
+def test_finishing_the_last_stage_completes_onboarding(acme, journey):
+    with scope(tenant=acme.tenant):
+        for title in ("Legal details", "Tax form", "Signed NDA"):
+            action_skip(tenant=acme.tenant, actor=acme.cam, progress_id=journey.progress(title).pk)
+    _advance(acme, journey)
+    with scope(tenant=acme.tenant):
+        stage_move_next(
+            tenant=acme.tenant,
+            actor=acme.cam,
+            enrollment_id=journey.enrollment.pk,
+            expected_stage_id=journey.stages[2].pk,
+        )
+    _complete(acme, journey, "Sales questionnaire")
+    _advance(acme, journey)
+    enrollment = _enrollment(journey)
+    assert enrollment.status == EnrollmentStatus.COMPLETED
+    assert enrollment.completed_at is not None
+    with scope(tenant=acme.tenant):
+        assert AuditEvent.objects.filter(verb="onboarding.completed").count() == 1
+        titles = list(acme.partner_user.notifications.values_list("kind", flat=True))
+    assert "onboarding_completed" in titles
+
+
+def test_invalidating_a_past_stage_action_does_not_move_the_partner_back(acme, journey):
+    _complete(acme, journey, "Legal details")
+    _complete(acme, journey, "Tax form")
+    _advance(acme, journey)
+    legal = journey.progress("Legal details")
+    with scope(tenant=acme.tenant):
+        action_invalidate(tenant=acme.tenant, actor=acme.cam, progress_id=legal.pk, comment="Typo")
+    assert _enrollment(journey).current_stage == journey.stages[1]
+    # The partner can still redo it although its stage is past.
+    _complete(acme, journey, "Legal details", validate=False)
+    assert journey.progress("Legal details").status == "waiting_for_approval"
+
+
+def test_reconciliation_repairs_a_lost_advance(acme, journey, globex):
+    # The completions commit but their advance tasks are lost (never executed).
+    _complete(acme, journey, "Legal details")
+    _complete(acme, journey, "Tax form")
+    due = enrollments_due_for_advance_all_tenants()
+    assert (acme.tenant.pk, journey.enrollment.pk) in due
+    assert onboarding_reconcile() == 1
+    assert _enrollment(journey).current_stage == journey.stages[1]
+    assert onboarding_reconcile() == 0
+
+
+def test_reconciliation_ignores_stages_waiting_for_a_cam(acme, journey):
+    with scope(tenant=acme.tenant):
+        for title in ("Legal details", "Tax form", "Signed NDA"):
+            action_skip(tenant=acme.tenant, actor=acme.cam, progress_id=journey.progress(title).pk)
+    onboarding_reconcile()
+    assert _enrollment(journey).current_stage == journey.stages[2]
+    assert journey.enrollment.pk not in [e for _, e in enrollments_due_for_advance_all_tenants()]

@@ -1,0 +1,140 @@
+"""Editing a live pipeline never loses a partner's progress and never silently blocks one."""
+
+import pytest
+from django_scopes import scope
+
+from apps.onboarding.models import ActionProgress, ActionType, Enrollment, StageProgress
+from apps.onboarding.services import (
+    action_complete,
+    action_skip,
+    enrollment_advance,
+    partner_enroll,
+)
+from apps.onboarding.services.pipelines import (
+    PipelineError,
+    action_archive,
+    action_create,
+    stage_archive,
+    stage_create,
+    stage_move,
+)
+from apps.onboarding.tasks import onboarding_reconcile
+
+pytestmark = pytest.mark.django_db
+UP = ActionType.UPLOAD_DOCUMENT
+
+
+def _finish_stage_one(acme, journey):
+    with scope(tenant=acme.tenant):
+        for title in ("Legal details", "Tax form"):
+            action_skip(tenant=acme.tenant, actor=acme.cam, progress_id=journey.progress(title).pk)
+        enrollment_advance(tenant=acme.tenant, enrollment_id=journey.enrollment.pk)
+
+
+def test_new_action_is_pending_only_for_partners_not_past_its_stage(acme, journey):
+    _finish_stage_one(acme, journey)  # partner one is now in stage 2
+    with scope(tenant=acme.tenant):
+        fresh = partner_enroll(tenant=acme.tenant, actor=acme.cam, account=acme.other_partner)
+        added_past = action_create(
+            tenant=acme.tenant,
+            actor=acme.admin,
+            stage=journey.stages[0],
+            type=UP,
+            title="Bank details",
+        )
+        added_ahead = action_create(
+            tenant=acme.tenant,
+            actor=acme.admin,
+            stage=journey.stages[1],
+            type=UP,
+            title="Insurance certificate",
+        )
+        assert not ActionProgress.objects.filter(
+            enrollment=journey.enrollment, action=added_past
+        ).exists()
+        assert ActionProgress.objects.get(enrollment=fresh, action=added_past).status == "pending"
+        assert (
+            ActionProgress.objects.get(enrollment=journey.enrollment, action=added_ahead).status
+            == "pending"
+        )
+        # Partner one's completed stage stays completed.
+        first = StageProgress.objects.get(enrollment=journey.enrollment, stage=journey.stages[0])
+        assert first.status == "completed"
+
+
+def test_removing_the_last_open_action_lets_the_partner_move_on(acme, journey):
+    with scope(tenant=acme.tenant):
+        action_complete(
+            tenant=acme.tenant,
+            actor=acme.partner_user,
+            progress_id=journey.progress("Tax form").pk,
+        )
+        action_archive(
+            tenant=acme.tenant, actor=acme.admin, action=journey.actions["Legal details"]
+        )
+    onboarding_reconcile()
+    with scope(tenant=acme.tenant):
+        enrollment = Enrollment.objects.get(pk=journey.enrollment.pk)
+        assert enrollment.current_stage == journey.stages[1]
+        # History of the removed action is kept.
+        assert ActionProgress.objects.filter(action=journey.actions["Legal details"]).exists()
+
+
+def test_removing_the_current_stage_moves_partners_on(acme, journey):
+    with scope(tenant=acme.tenant):
+        stage_archive(tenant=acme.tenant, actor=acme.admin, stage=journey.stages[0])
+    onboarding_reconcile()
+    with scope(tenant=acme.tenant):
+        assert Enrollment.objects.get(pk=journey.enrollment.pk).current_stage == journey.stages[1]
+
+
+def test_new_stage_is_done_by_partners_still_in_the_pipeline(acme, journey):
+    with scope(tenant=acme.tenant):
+        extra = stage_create(
+            tenant=acme.tenant, actor=acme.admin, pipeline=journey.pipeline, name="Certification"
+        )
+        assert (
+            StageProgress.objects.get(enrollment=journey.enrollment, stage=extra).status
+            == "pending"
+        )
+
+
+def test_reordering_stages_changes_what_comes_next(acme, journey):
+    with scope(tenant=acme.tenant):
+        # Move "Enablement" (last) up twice: it now follows "Company details".
+        stage_move(tenant=acme.tenant, actor=acme.admin, stage=journey.stages[3], direction="up")
+        stage_move(tenant=acme.tenant, actor=acme.admin, stage=journey.stages[3], direction="up")
+    _finish_stage_one(acme, journey)
+    with scope(tenant=acme.tenant):
+        assert Enrollment.objects.get(pk=journey.enrollment.pk).current_stage == journey.stages[3]
+
+
+def test_form_definition_is_checked(acme, journey):
+    with scope(tenant=acme.tenant):
+        with pytest.raises(PipelineError, match="at least one field"):
+            action_create(
+                tenant=acme.tenant,
+                actor=acme.admin,
+                stage=journey.stages[0],
+                type=ActionType.PROVIDE_INFORMATION,
+                title="Empty",
+                form_fields=[],
+            )
+        with pytest.raises(PipelineError, match="two choices"):
+            action_create(
+                tenant=acme.tenant,
+                actor=acme.admin,
+                stage=journey.stages[0],
+                type=ActionType.PROVIDE_INFORMATION,
+                title="Bad",
+                form_fields=[{"label": "Size", "kind": "choice", "choices": ["S"]}],
+            )
+        with pytest.raises(PipelineError, match="approval"):
+            action_create(
+                tenant=acme.tenant,
+                actor=acme.admin,
+                stage=journey.stages[0],
+                type=ActionType.VIEW_ASSET,
+                title="Deck",
+                requires_approval=True,
+            )

@@ -1,0 +1,180 @@
+"""DOMAIN §4's transition table, row by row, and everything outside it refused."""
+
+import pytest
+from django_scopes import scope
+
+from apps.audit.models import AuditEvent
+from apps.onboarding.models import ActionProgress, ActionStatus
+from apps.onboarding.services import (
+    InvalidTransition,
+    action_complete,
+    action_invalidate,
+    action_request_changes,
+    action_skip,
+    action_validate,
+)
+
+pytestmark = pytest.mark.django_db
+S = ActionStatus
+
+
+def _set(progress, status, validated=False):
+    from django.utils import timezone
+
+    fields = {"status": status}
+    if validated:
+        fields.update(validated_at=timezone.now(), completed_at=timezone.now())
+    with scope(tenant=progress.tenant):
+        ActionProgress.objects.filter(pk=progress.pk).update(**fields)
+
+
+def _status(progress):
+    with scope(tenant=progress.tenant):
+        return ActionProgress.objects.get(pk=progress.pk).status
+
+
+def _run(event, program, progress, actor=None):
+    tenant = program.tenant
+    with scope(tenant=tenant):
+        if event == "complete":
+            return action_complete(
+                tenant=tenant,
+                actor=actor or program.partner_user,
+                progress_id=progress.pk,
+                submission={"legal_name": "One Ltd"},
+            )
+        kwargs = {"comment": "Please fix"} if event == "request_changes" else {}
+        service = {
+            "validate": action_validate,
+            "request_changes": action_request_changes,
+            "invalidate": action_invalidate,
+            "skip": action_skip,
+        }[event]
+        return service(tenant=tenant, actor=actor or program.cam, progress_id=progress.pk, **kwargs)
+
+
+# (start status, validated?, event, expected end status or None when refused)
+TABLE = [
+    (S.PENDING, False, "complete", "depends"),
+    (S.ACTION_REQUIRED, False, "complete", "depends"),
+    (S.WAITING_FOR_APPROVAL, False, "complete", None),
+    (S.COMPLETED, True, "complete", None),
+    (S.SKIPPED, False, "complete", None),
+    (S.WAITING_FOR_APPROVAL, False, "validate", S.COMPLETED),
+    (S.PENDING, False, "validate", None),
+    (S.ACTION_REQUIRED, False, "validate", None),
+    (S.COMPLETED, True, "validate", None),
+    (S.SKIPPED, False, "validate", None),
+    (S.WAITING_FOR_APPROVAL, False, "request_changes", S.ACTION_REQUIRED),
+    (S.PENDING, False, "request_changes", None),
+    (S.ACTION_REQUIRED, False, "request_changes", None),
+    (S.COMPLETED, True, "request_changes", None),
+    (S.SKIPPED, False, "request_changes", None),
+    (S.COMPLETED, True, "invalidate", S.ACTION_REQUIRED),
+    (S.COMPLETED, False, "invalidate", None),  # completed without a CAM's validation
+    (S.PENDING, False, "invalidate", None),
+    (S.WAITING_FOR_APPROVAL, False, "invalidate", None),
+    (S.ACTION_REQUIRED, False, "invalidate", None),
+    (S.SKIPPED, False, "invalidate", None),
+    (S.PENDING, False, "skip", S.SKIPPED),
+    (S.WAITING_FOR_APPROVAL, False, "skip", None),
+    (S.COMPLETED, True, "skip", None),
+    (S.ACTION_REQUIRED, False, "skip", None),
+    (S.SKIPPED, False, "skip", None),
+]
+
+
+@pytest.mark.parametrize(("start", "validated", "event", "end"), TABLE)
+@pytest.mark.parametrize("title", ["Legal details", "Tax form"])  # with / without approval
+def test_transition_table(acme, journey, start, validated, event, end, title):
+    progress = journey.progress(title)
+    _set(progress, start, validated)
+    with scope(tenant=acme.tenant):
+        audits_before = AuditEvent.objects.filter(target_id=str(progress.pk)).count()
+    if end is None:
+        with pytest.raises(InvalidTransition):
+            _run(event, acme, progress)
+        assert _status(progress) == start
+        with scope(tenant=acme.tenant):
+            assert AuditEvent.objects.filter(target_id=str(progress.pk)).count() == audits_before
+        return
+    _run(event, acme, progress)
+    if end == "depends":
+        needs_approval = journey.actions[title].requires_approval
+        end = S.WAITING_FOR_APPROVAL if needs_approval else S.COMPLETED
+    assert _status(progress) == end
+    with scope(tenant=acme.tenant):
+        event_row = AuditEvent.objects.filter(target_id=str(progress.pk)).latest("id")
+    assert event_row.data["from"] == start
+    assert event_row.data["to"] == end
+
+
+@pytest.mark.parametrize("event", ["validate", "request_changes", "invalidate", "skip"])
+def test_partner_users_cannot_do_cam_transitions(acme, journey, event):
+    progress = journey.progress("Legal details")
+    _set(
+        progress,
+        {
+            "validate": S.WAITING_FOR_APPROVAL,
+            "request_changes": S.WAITING_FOR_APPROVAL,
+            "invalidate": S.COMPLETED,
+            "skip": S.PENDING,
+        }[event],
+        validated=True,
+    )
+    before = _status(progress)
+    with pytest.raises(InvalidTransition, match="channel managers"):
+        _run(event, acme, progress, actor=acme.partner_admin)
+    assert _status(progress) == before
+
+
+def test_staff_and_other_partners_cannot_complete(acme, journey):
+    progress = journey.progress("Legal details")
+    for actor in (acme.cam, acme.admin, acme.other_partner_user):
+        with pytest.raises(InvalidTransition):
+            _run("complete", acme, progress, actor=actor)
+    assert _status(progress) == S.PENDING
+
+
+def test_cam_of_another_tenant_is_refused(acme, globex, journey):
+    progress = journey.progress("Legal details")
+    _set(progress, S.WAITING_FOR_APPROVAL)
+    with scope(tenant=acme.tenant), pytest.raises(InvalidTransition):
+        action_validate(tenant=acme.tenant, actor=globex.cam, progress_id=progress.pk)
+    # And globex's tenant cannot even find acme's row.
+    with scope(tenant=globex.tenant), pytest.raises(InvalidTransition, match="does not exist"):
+        action_validate(tenant=globex.tenant, actor=globex.cam, progress_id=progress.pk)
+    assert _status(progress) == S.WAITING_FOR_APPROVAL
+
+
+def test_partner_cannot_complete_an_action_of_a_later_stage(acme, journey):
+    later = journey.progress("Signed NDA")
+    with pytest.raises(InvalidTransition, match="later stage"):
+        _run("complete", acme, later)
+    assert _status(later) == S.PENDING
+
+
+def test_cam_may_skip_actions_of_a_later_stage(acme, journey):
+    later = journey.progress("Signed NDA")
+    _run("skip", acme, later)
+    assert _status(later) == S.SKIPPED
+
+
+def test_request_changes_needs_a_comment(acme, journey):
+    progress = journey.progress("Legal details")
+    _set(progress, S.WAITING_FOR_APPROVAL)
+    with scope(tenant=acme.tenant), pytest.raises(InvalidTransition, match="comment"):
+        action_request_changes(
+            tenant=acme.tenant, actor=acme.cam, progress_id=progress.pk, comment="   "
+        )
+    assert _status(progress) == S.WAITING_FOR_APPROVAL
+
+
+def test_action_required_can_be_redone_even_in_a_past_stage(acme, journey):
+    legal = journey.progress("Legal details")
+    _run("complete", acme, legal)
+    _run("validate", acme, legal)
+    _run("invalidate", acme, legal)
+    assert _status(legal) == S.ACTION_REQUIRED
+    _run("complete", acme, legal)
+    assert _status(legal) == S.WAITING_FOR_APPROVAL
