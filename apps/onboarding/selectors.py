@@ -151,6 +151,55 @@ def enrollments_due_for_advance_all_tenants(*, limit: int = 500) -> list[tuple[i
         )
 
 
+def content_opened_progress_all_tenants(*, limit: int = 500) -> list[tuple[int, int, int]]:
+    """(tenant_id, progress_id, user_id) of View asset / Read article actions the partner can
+    do now whose asset or article a partner user opened from the library since the action
+    became theirs. One set-based query; the reconciliation pass completes them."""
+    from django.db.models import F, OuterRef, Subquery
+    from django_scopes import scopes_disabled
+
+    from apps.content.models import ContentOpen
+
+    with scopes_disabled():
+        opens = ContentOpen.objects.filter(
+            tenant_id=OuterRef("tenant_id"),
+            partner_account_id=OuterRef("partner_account_id"),
+            created_at__gte=OuterRef("updated_at"),
+        )
+        asset_open = opens.filter(asset_id=OuterRef("action__asset_id"))
+        article_open = opens.filter(article_id=OuterRef("action__article_id"))
+        available = Q(status=ActionStatus.ACTION_REQUIRED) | Q(
+            status=ActionStatus.PENDING,
+            enrollment__status=EnrollmentStatus.IN_PROGRESS,
+            action__stage_id=F("enrollment__current_stage_id"),
+        )
+        rows = (
+            ActionProgress.objects.filter(available, action__archived_at__isnull=True)
+            .filter(
+                Q(action__type="view_asset", action__asset_id__isnull=False) & Exists(asset_open)
+                | Q(action__type="read_article", action__article_id__isnull=False)
+                & Exists(article_open)
+            )
+            .annotate(
+                opener=Subquery(
+                    ContentOpen.objects.filter(
+                        tenant_id=OuterRef("tenant_id"),
+                        partner_account_id=OuterRef("partner_account_id"),
+                        created_at__gte=OuterRef("updated_at"),
+                    )
+                    .filter(
+                        Q(asset_id=OuterRef("action__asset_id"))
+                        | Q(article_id=OuterRef("action__article_id"))
+                    )
+                    .order_by("created_at")
+                    .values("user_id")[:1]
+                )
+            )
+            .values_list("tenant_id", "pk", "opener")[:limit]
+        )
+        return list(rows)
+
+
 def waiting_for_cam_since(*, tenant, cam, since):
     rows = ActionProgress.objects.filter(
         tenant=tenant,

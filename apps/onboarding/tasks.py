@@ -5,7 +5,11 @@ from django.utils import timezone
 from django_scopes import scope
 
 from apps.onboarding.models import ApprovalDigest
-from apps.onboarding.selectors import enrollments_due_for_advance_all_tenants, waiting_for_cam_since
+from apps.onboarding.selectors import (
+    content_opened_progress_all_tenants,
+    enrollments_due_for_advance_all_tenants,
+    waiting_for_cam_since,
+)
 from apps.onboarding.services import enrollment_advance
 from apps.tenancy.models import Tenant
 
@@ -21,7 +25,23 @@ def enrollment_advance_task(tenant_id: int, enrollment_id: int) -> int:
 
 @shared_task(acks_late=True)
 def onboarding_reconcile() -> int:
-    """Advance every enrollment whose current stage is done (repairs lost tasks)."""
+    """Complete View asset / Read article actions opened from the library, then advance
+    every enrollment whose current stage is done (this also repairs lost advance tasks)."""
+    from django.contrib.auth import get_user_model
+
+    from apps.onboarding.services import InvalidTransition, action_complete
+
+    for tenant_id, progress_id, user_id in content_opened_progress_all_tenants():
+        tenant = Tenant.objects.get(pk=tenant_id)
+        with scope(tenant=tenant):
+            try:
+                action_complete(
+                    tenant=tenant,
+                    actor=get_user_model().objects.get(pk=user_id),
+                    progress_id=progress_id,
+                )
+            except InvalidTransition:
+                continue  # changed meanwhile, or the opener has left the partner account
     moved = 0
     for tenant_id, enrollment_id in enrollments_due_for_advance_all_tenants():
         tenant = Tenant.objects.get(pk=tenant_id)

@@ -157,9 +157,9 @@ def _content_of(action):
 @portal_view
 @require_POST
 def action_open(request, progress_id: int):
-    """Open the action's asset or article: recorded as an open, which completes the action."""
-    from apps.content.services import content_open_record
+    """Open the action's asset or article; doing so completes the action.
 
+    The content view it redirects to records the open itself (apps.content)."""
     account = _partner(request)
     progress = _progress(request, account, progress_id)
     action = progress.action
@@ -168,14 +168,6 @@ def action_open(request, progress_id: int):
     content = _content_of(action)
     if content is None:
         raise Http404
-    content_open_record(
-        tenant=request.tenant,
-        user=request.user,
-        partner_account=account,
-        asset=content if action.type == ActionType.VIEW_ASSET else None,
-        article=content if action.type == ActionType.READ_ARTICLE else None,
-        kind="view" if action.type == ActionType.VIEW_ASSET else "read",
-    )
     if progress.status in (ActionStatus.PENDING, ActionStatus.ACTION_REQUIRED) and (
         progress_available_to_partner(progress)
     ):
