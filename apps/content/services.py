@@ -1,0 +1,573 @@
+"""Writes for the Assets library and the Help center. Every mutation is audited."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from django.contrib.postgres.search import SearchVector
+from django.db import IntegrityError, transaction
+from django.db.models import Max, TextField, Value
+from django.utils import timezone
+from django.utils.text import slugify
+
+from apps.audit.services import audit_record
+from apps.content.models import (
+    Article,
+    ArticleCategory,
+    ArticleStatus,
+    Asset,
+    AssetAudienceAccount,
+    AssetAudienceType,
+    AssetCategory,
+    AssetKind,
+    AssetStatus,
+    AssetVersion,
+    Audience,
+    ContentOpen,
+    OpenKind,
+)
+from apps.content.rendering import render_markdown
+from apps.core.files import private_file_save, private_storage
+from apps.core.uploads import CheckedUpload, UploadPolicy, storage_key
+from apps.partners.models import PartnerAccount, PartnerType, Tier
+from apps.tenancy.models import Tenant
+
+# What the Assets library accepts. Larger videos belong on a video host, added as a link.
+ASSET_UPLOAD_POLICY = UploadPolicy(
+    max_bytes=25 * 1024 * 1024,
+    allowed_types=frozenset(
+        {
+            "pdf", "png", "jpeg", "gif", "webp", "docx", "xlsx", "pptx", "doc", "xls", "ppt",
+            "txt", "csv", "mp4", "webm", "zip",
+        }
+    ),
+)  # fmt: skip
+SEARCH_CONFIG = "english"
+MAX_TAGS = 12
+
+
+class ContentError(Exception):
+    """A content rule was broken; the message is shown to the user."""
+
+
+class InvalidTransition(ContentError):
+    pass
+
+
+ASSET_TRANSITIONS = {
+    AssetStatus.ACTIVE: {"archive": AssetStatus.ARCHIVED},
+    AssetStatus.ARCHIVED: {"restore": AssetStatus.ACTIVE},
+}
+ARTICLE_TRANSITIONS = {
+    ArticleStatus.DRAFT: {"publish": ArticleStatus.PUBLISHED},
+    ArticleStatus.PUBLISHED: {"unpublish": ArticleStatus.DRAFT},
+}
+
+
+# Assets ------------------------------------------------------------------------------------
+
+
+def tags_normalise(tags: Iterable[str]) -> list[str]:
+    seen: list[str] = []
+    for tag in tags:
+        tag = " ".join(str(tag).lower().split())[:40].strip(" ,#")
+        if tag and tag not in seen:
+            seen.append(tag)
+    if len(seen) > MAX_TAGS:
+        raise ContentError(f"Use at most {MAX_TAGS} tags.")
+    return seen
+
+
+def link_url_check(url: str) -> str:
+    """External links: absolute http(s) URLs only (no javascript:, data:, file:, …)."""
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise ContentError("Links must be web addresses starting with http:// or https://.")
+    if any(ch.isspace() or ord(ch) < 32 for ch in url) or len(url) > 2000:
+        raise ContentError("That web address is not valid.")
+    return url
+
+
+def _lock_asset(*, tenant: Tenant, asset: Asset) -> Asset:
+    return Asset.objects.select_for_update(of=("self",)).get(tenant=tenant, pk=asset.pk)
+
+
+def _audience_set(
+    *,
+    tenant: Tenant,
+    asset: Asset,
+    audience: str,
+    partner_types: Iterable[PartnerType],
+    tiers: Iterable[str],
+    accounts: Iterable[PartnerAccount],
+) -> dict:
+    """Replace the asset's audience rules; return them for the audit event."""
+    if audience not in Audience.values:
+        raise ContentError("Unknown audience.")
+    types = {t.pk: t for t in partner_types} if audience == Audience.SELECTED else {}
+    named = {a.pk: a for a in accounts} if audience == Audience.SELECTED else {}
+    tier_values = sorted(set(tiers)) if audience == Audience.SELECTED else []
+    if any(t.tenant_id != tenant.pk for t in types.values()) or any(
+        a.tenant_id != tenant.pk for a in named.values()
+    ):
+        raise ContentError("Unknown partner type or partner account.")
+    if any(t not in Tier.values for t in tier_values):
+        raise ContentError("Unknown tier.")
+    if audience == Audience.SELECTED and not (types or tier_values or named):
+        raise ContentError(
+            "Choose at least one partner type, tier or partner account, "
+            "or make the asset visible to all partners."
+        )
+    AssetAudienceType.objects.filter(tenant=tenant, asset=asset).exclude(
+        partner_type_id__in=types
+    ).delete()
+    have = set(
+        AssetAudienceType.objects.filter(tenant=tenant, asset=asset).values_list(
+            "partner_type_id", flat=True
+        )
+    )
+    AssetAudienceType.objects.bulk_create(
+        AssetAudienceType(tenant=tenant, asset=asset, partner_type_id=pk)
+        for pk in types
+        if pk not in have
+    )
+    AssetAudienceAccount.objects.filter(tenant=tenant, asset=asset).exclude(
+        account_id__in=named
+    ).delete()
+    have = set(
+        AssetAudienceAccount.objects.filter(tenant=tenant, asset=asset).values_list(
+            "account_id", flat=True
+        )
+    )
+    AssetAudienceAccount.objects.bulk_create(
+        AssetAudienceAccount(tenant=tenant, asset=asset, account_id=pk)
+        for pk in named
+        if pk not in have
+    )
+    asset.audience = audience
+    asset.audience_tiers = tier_values
+    return {
+        "audience": audience,
+        "types": sorted(t.name for t in types.values()),
+        "tiers": tier_values,
+        "accounts": sorted(a.name for a in named.values()),
+    }
+
+
+def _version_add(
+    *, tenant: Tenant, actor, asset: Asset, upload: CheckedUpload, note: str = ""
+) -> AssetVersion:
+    """Store the file under a new tenant-prefixed key and add the next version (asset locked)."""
+    number = (
+        AssetVersion.objects.filter(tenant=tenant, asset=asset).aggregate(n=Max("number"))["n"] or 0
+    ) + 1
+    key = storage_key(tenant_id=tenant.pk, area="assets", ext=upload.ext)
+    name = private_file_save(key=key, upload=upload)
+    try:
+        with transaction.atomic():
+            return AssetVersion.objects.create(
+                tenant=tenant,
+                asset=asset,
+                number=number,
+                file_name=name,
+                original_name=upload.original_name,
+                ext=upload.ext,
+                content_type=upload.content_type,
+                size=upload.size,
+                note=note.strip()[:300],
+                uploaded_by=actor,
+            )
+    except Exception:
+        private_storage().delete(name)
+        raise
+
+
+@transaction.atomic
+def asset_create(
+    *,
+    tenant: Tenant,
+    actor,
+    title: str,
+    category: str = AssetCategory.OTHER,
+    description: str = "",
+    tags: Iterable[str] = (),
+    upload: CheckedUpload | None = None,
+    url: str = "",
+    audience: str = Audience.ALL,
+    partner_types: Iterable[PartnerType] = (),
+    tiers: Iterable[str] = (),
+    accounts: Iterable[PartnerAccount] = (),
+    note: str = "",
+) -> Asset:
+    """Add a file (`upload`, from SafeFileField/validate_upload) or a link (`url`)."""
+    if (upload is None) == (not url):
+        raise ContentError("An asset is either an uploaded file or a link.")
+    title = title.strip()
+    if not title:
+        raise ContentError("Give the asset a title.")
+    if category not in AssetCategory.values:
+        raise ContentError("Unknown category.")
+    now = timezone.now()
+    asset = Asset(
+        tenant=tenant,
+        title=title,
+        description=description.strip(),
+        category=category,
+        tags=tags_normalise(tags),
+        kind=AssetKind.FILE if upload is not None else AssetKind.LINK,
+        url=link_url_check(url) if url else "",
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+    )
+    asset.save()
+    audience_data = _audience_set(
+        tenant=tenant,
+        asset=asset,
+        audience=audience,
+        partner_types=partner_types,
+        tiers=tiers,
+        accounts=accounts,
+    )
+    fields = ["audience", "audience_tiers"]
+    if upload is not None:
+        asset.current_version = _version_add(
+            tenant=tenant, actor=actor, asset=asset, upload=upload, note=note
+        )
+        fields.append("current_version")
+    asset.save(update_fields=fields)
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        verb="asset.created",
+        target=asset,
+        data={
+            "kind": asset.kind,
+            "file": upload.original_name if upload else None,
+            "url": asset.url or None,
+            **audience_data,
+        },
+    )
+    return asset
+
+
+@transaction.atomic
+def asset_update(
+    *,
+    tenant: Tenant,
+    actor,
+    asset: Asset,
+    title: str,
+    description: str,
+    category: str,
+    tags: Iterable[str],
+    audience: str,
+    partner_types: Iterable[PartnerType] = (),
+    tiers: Iterable[str] = (),
+    accounts: Iterable[PartnerAccount] = (),
+    url: str | None = None,
+) -> Asset:
+    """Change an asset's details and audience (its file changes only by asset_replace_file)."""
+    asset = _lock_asset(tenant=tenant, asset=asset)
+    title = title.strip()
+    if not title:
+        raise ContentError("Give the asset a title.")
+    if category not in AssetCategory.values:
+        raise ContentError("Unknown category.")
+    new = {
+        "title": title,
+        "description": description.strip(),
+        "category": category,
+        "tags": tags_normalise(tags),
+    }
+    if url is not None and asset.kind == AssetKind.LINK:
+        new["url"] = link_url_check(url)
+    before_audience = (asset.audience, list(asset.audience_tiers))
+    before_types = set(
+        AssetAudienceType.objects.filter(tenant=tenant, asset=asset).values_list(
+            "partner_type_id", flat=True
+        )
+    )
+    before_accounts = set(
+        AssetAudienceAccount.objects.filter(tenant=tenant, asset=asset).values_list(
+            "account_id", flat=True
+        )
+    )
+    changed = {}
+    for field, value in new.items():
+        if getattr(asset, field) != value:
+            changed[field] = {"from": getattr(asset, field), "to": value}
+            setattr(asset, field, value)
+    partner_types = list(partner_types)
+    accounts = list(accounts)
+    audience_data = _audience_set(
+        tenant=tenant,
+        asset=asset,
+        audience=audience,
+        partner_types=partner_types,
+        tiers=tiers,
+        accounts=accounts,
+    )
+    after_types = {t.pk for t in partner_types} if audience == Audience.SELECTED else set()
+    after_accounts = {a.pk for a in accounts} if audience == Audience.SELECTED else set()
+    if (
+        before_audience != (asset.audience, list(asset.audience_tiers))
+        or before_types != after_types
+        or before_accounts != after_accounts
+    ):
+        changed["audience"] = audience_data
+    if not changed:
+        return asset
+    asset.updated_at = timezone.now()
+    asset.save(update_fields=[*new.keys(), "audience", "audience_tiers", "updated_at"])
+    audit_record(
+        tenant=tenant, actor=actor, verb="asset.updated", target=asset, data={"changed": changed}
+    )
+    return asset
+
+
+@transaction.atomic
+def asset_replace_file(
+    *, tenant: Tenant, actor, asset: Asset, upload: CheckedUpload, note: str = ""
+) -> AssetVersion:
+    """Upload a new file for the asset. The previous versions stay, with their files."""
+    asset = _lock_asset(tenant=tenant, asset=asset)
+    if asset.kind != AssetKind.FILE:
+        raise ContentError("A link has no file to replace.")
+    previous = asset.current_version
+    version = _version_add(tenant=tenant, actor=actor, asset=asset, upload=upload, note=note)
+    asset.current_version = version
+    asset.updated_at = timezone.now()
+    asset.save(update_fields=["current_version", "updated_at"])
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        verb="asset.file_replaced",
+        target=asset,
+        data={
+            "from": previous.number if previous else None,
+            "to": version.number,
+            "file": version.original_name,
+        },
+    )
+    return version
+
+
+def _asset_transition(*, tenant: Tenant, actor, asset: Asset, event: str) -> Asset:
+    asset = _lock_asset(tenant=tenant, asset=asset)
+    target = ASSET_TRANSITIONS[asset.status].get(event)
+    if target is None:
+        raise InvalidTransition(f"This asset is {asset.get_status_display().lower()}.")
+    previous = asset.status
+    asset.status = target
+    asset.archived_at = timezone.now() if target == AssetStatus.ARCHIVED else None
+    asset.save(update_fields=["status", "archived_at"])
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        verb=f"asset.{event}d" if event.endswith("e") else f"asset.{event}ed",
+        target=asset,
+        data={"from": previous, "to": target},
+    )
+    return asset
+
+
+@transaction.atomic
+def asset_archive(*, tenant: Tenant, actor, asset: Asset) -> Asset:
+    """Take the asset out of the portal. Its versions, files and open history are kept."""
+    return _asset_transition(tenant=tenant, actor=actor, asset=asset, event="archive")
+
+
+@transaction.atomic
+def asset_restore(*, tenant: Tenant, actor, asset: Asset) -> Asset:
+    return _asset_transition(tenant=tenant, actor=actor, asset=asset, event="restore")
+
+
+# Help center -------------------------------------------------------------------------------
+
+
+def _slug_free(*, tenant: Tenant, slug: str, exclude_pk: int | None) -> bool:
+    rows = Article.objects.filter(tenant=tenant, slug=slug)
+    if exclude_pk:
+        rows = rows.exclude(pk=exclude_pk)
+    return not rows.exists()
+
+
+def _slug_for(*, tenant: Tenant, title: str, slug: str, exclude_pk: int | None) -> str:
+    if slug:
+        slug = slugify(slug)[:120]
+        if not slug:
+            raise ContentError("The address may use letters, numbers and hyphens.")
+        if not _slug_free(tenant=tenant, slug=slug, exclude_pk=exclude_pk):
+            raise ContentError(f"Another article already uses the address “{slug}”.")
+        return slug
+    base = slugify(title)[:100] or "article"
+    candidate, n = base, 2
+    while not _slug_free(tenant=tenant, slug=candidate, exclude_pk=exclude_pk):
+        candidate, n = f"{base}-{n}", n + 1
+    return candidate
+
+
+def _search_vector_update(*, article: Article) -> None:
+    Article.objects.filter(tenant_id=article.tenant_id, pk=article.pk).update(
+        search_vector=SearchVector(
+            Value(article.title, output_field=TextField()), weight="A", config=SEARCH_CONFIG
+        )
+        + SearchVector(
+            Value(article.body_text, output_field=TextField()), weight="B", config=SEARCH_CONFIG
+        )
+    )
+
+
+@transaction.atomic
+def article_save(
+    *,
+    tenant: Tenant,
+    actor,
+    article: Article | None = None,
+    title: str,
+    body_markdown: str,
+    category: str = ArticleCategory.OTHER,
+    slug: str = "",
+    publish: bool = False,
+) -> Article:
+    """Create (article=None) or change an article; render, sanitise and index it.
+
+    `slug` blank: made from the title on creation (kept afterwards). `publish=True` also
+    publishes a draft, in the same transaction.
+    """
+    title = title.strip()
+    if not title:
+        raise ContentError("Give the article a title.")
+    if category not in ArticleCategory.values:
+        raise ContentError("Unknown category.")
+    if article is not None:
+        article = Article.objects.select_for_update(of=("self",)).get(tenant=tenant, pk=article.pk)
+    if article is not None and not slug:
+        slug = article.slug
+    slug = _slug_for(
+        tenant=tenant, title=title, slug=slug, exclude_pk=article.pk if article else None
+    )
+    rendered = render_markdown(body_markdown)
+    new = {
+        "title": title,
+        "slug": slug,
+        "category": category,
+        "body_markdown": body_markdown,
+        "body_html": rendered.html,
+        "body_text": rendered.text,
+        "excerpt": rendered.excerpt,
+    }
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            if article is None:
+                article = Article.objects.create(
+                    tenant=tenant,
+                    created_by=actor,
+                    updated_by=actor,
+                    created_at=now,
+                    updated_at=now,
+                    **new,
+                )
+                verb, data = "article.created", {"title": title, "slug": slug}
+            else:
+                changed = {
+                    f: {"from": getattr(article, f), "to": v}
+                    for f, v in new.items()
+                    if f in ("title", "slug", "category") and getattr(article, f) != v
+                }
+                body_changed = article.body_markdown != body_markdown
+                if not changed and not body_changed:
+                    verb = None
+                else:
+                    for field, value in new.items():
+                        setattr(article, field, value)
+                    article.updated_by = actor
+                    article.updated_at = now
+                    article.save(update_fields=[*new.keys(), "updated_by", "updated_at"])
+                    verb = "article.updated"
+                    data = {"changed": changed, "body_changed": body_changed}
+    except IntegrityError as exc:
+        raise ContentError(f"Another article already uses the address “{slug}”.") from exc
+    if verb is not None:
+        _search_vector_update(article=article)
+        audit_record(tenant=tenant, actor=actor, verb=verb, target=article, data=data)
+    if publish and article.status == ArticleStatus.DRAFT:
+        article = article_publish(tenant=tenant, actor=actor, article=article)
+    return article
+
+
+def _article_transition(*, tenant: Tenant, actor, article: Article, event: str) -> Article:
+    article = Article.objects.select_for_update(of=("self",)).get(tenant=tenant, pk=article.pk)
+    target = ARTICLE_TRANSITIONS[article.status].get(event)
+    if target is None:
+        raise InvalidTransition(f"This article is already {article.get_status_display().lower()}.")
+    previous = article.status
+    article.status = target
+    fields = ["status"]
+    if target == ArticleStatus.PUBLISHED:
+        article.published_at = timezone.now()
+        fields.append("published_at")
+    article.save(update_fields=fields)
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        verb=f"article.{event}ed",
+        target=article,
+        data={"from": previous, "to": target},
+    )
+    return article
+
+
+@transaction.atomic
+def article_publish(*, tenant: Tenant, actor, article: Article) -> Article:
+    """Make a draft visible in the portal's Help center."""
+    return _article_transition(tenant=tenant, actor=actor, article=article, event="publish")
+
+
+@transaction.atomic
+def article_unpublish(*, tenant: Tenant, actor, article: Article) -> Article:
+    """Back to draft: gone from the portal, kept for editing."""
+    return _article_transition(tenant=tenant, actor=actor, article=article, event="unpublish")
+
+
+# Open/read events --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def content_open_record(
+    *,
+    tenant: Tenant,
+    user,
+    partner_account: PartnerAccount,
+    asset: Asset | None = None,
+    article: Article | None = None,
+    kind: str,
+) -> ContentOpen:
+    """Record that a partner user viewed or downloaded an asset, or read an article.
+
+    One row per open. Higher layers (onboarding's View asset / Read article actions,
+    milestones) read these rows through `selectors.content_opens_since`; there is no signal.
+    `kind` is "view" or "download" for an asset, "read" for an article.
+    """
+    if (asset is None) == (article is None):
+        raise ContentError("Record the opening of exactly one asset or article.")
+    if asset is not None and kind not in (OpenKind.VIEW, OpenKind.DOWNLOAD):
+        raise ContentError("An asset is viewed or downloaded.")
+    if article is not None and kind != OpenKind.READ:
+        raise ContentError("An article is read.")
+    target = asset or article
+    if target.tenant_id != tenant.pk or partner_account.tenant_id != tenant.pk:
+        raise ContentError("The object belongs to another program.")
+    return ContentOpen.objects.create(
+        tenant=tenant,
+        user=user,
+        partner_account=partner_account,
+        asset=asset,
+        asset_version_id=asset.current_version_id if asset is not None else None,
+        article=article,
+        kind=kind,
+    )
