@@ -88,6 +88,7 @@ def action_page(request, progress_id: int):
         status = 422
     else:
         status = 200
+    content = _content_of(action)
     files = ActionFile.objects.filter(
         tenant=request.tenant, progress=progress, submission_round=progress.submission_round
     )
@@ -102,7 +103,9 @@ def action_page(request, progress_id: int):
             "available": available,
             "form": form,
             "files": list(files) if progress.submission_round else [],
-            "content": _content_of(action),
+            "content": content,
+            "content_summary": getattr(content, "description", "")
+            or getattr(content, "excerpt", ""),
         },
         status=status,
     )

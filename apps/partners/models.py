@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models.functions import Lower, Upper
 
@@ -92,7 +92,8 @@ class PartnerAccount(TenantOwned):
             models.Index(fields=["tenant", "cam", "id"], name="partners_acct_cam"),
             models.Index(fields=["tenant", "status", "id"], name="partners_acct_status"),
             models.Index(fields=["tenant", "region", "id"], name="partners_acct_region"),
-            GinIndex(fields=["name"], name="partners_acct_name_trgm", opclasses=["gin_trgm_ops"]),
+            # icontains compares UPPER(name): the trigram index is on that expression.
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="partners_acct_name_trgm"),
         ]
 
     def __str__(self) -> str:
@@ -117,7 +118,7 @@ class PartnerDomain(TenantOwned):
         ]
         indexes = [
             models.Index(fields=["tenant", "account"], name="partners_domain_account"),
-            GinIndex(fields=["domain"], name="partners_domain_trgm", opclasses=["gin_trgm_ops"]),
+            GinIndex(OpClass(Upper("domain"), name="gin_trgm_ops"), name="partners_domain_trgm"),
         ]
 
     def __str__(self) -> str:

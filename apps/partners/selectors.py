@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.db.models.functions import Lower
 
 from apps.partners.models import PartnerAccount, PartnerDomain, PartnerType, PartnerUser
@@ -30,11 +30,14 @@ class ExplorerFilters:
 def partner_explorer_queryset(*, tenant, filters: ExplorerFilters) -> QuerySet[PartnerAccount]:
     rows = PartnerAccount.objects.filter(tenant=tenant)
     if filters.q:
+        # A UNION of two trigram-indexed lookups (UPPER(name), UPPER(domain)); an OR over
+        # both tables would make PostgreSQL scan every partner account.
         term = filters.q.strip()
-        domain_match = PartnerDomain.objects.filter(
-            tenant=tenant, account=OuterRef("pk"), domain__icontains=term
+        by_name = PartnerAccount.objects.filter(tenant=tenant, name__icontains=term).values("pk")
+        by_domain = PartnerDomain.objects.filter(tenant=tenant, domain__icontains=term).values(
+            "account_id"
         )
-        rows = rows.filter(Q(name__icontains=term) | Exists(domain_match))
+        rows = rows.filter(pk__in=by_name.union(by_domain))
     if filters.partner_type:
         rows = rows.filter(partner_type_id=filters.partner_type)
     if filters.tier:
