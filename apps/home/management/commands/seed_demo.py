@@ -99,6 +99,7 @@ class Command(BaseCommand):
             )
             with scope(tenant=acme):
                 self._acme(acme)
+                self._acme_content(acme)
                 self._acme_onboarding(acme)
             with scope(tenant=globex):
                 staff_member_add(
@@ -173,6 +174,13 @@ class Command(BaseCommand):
             last_name="Northwind",
             password=PASSWORD,
         )
+
+    def _acme_content(self, acme: Tenant) -> None:
+        """Assets (a generated PDF, links) and Help center articles (apps/content/demo.py)."""
+        from apps.content.demo import content_seed_demo
+
+        cam = get_user_model().objects.get(email="cam@acme.test")
+        content_seed_demo(tenant=acme, actor=cam)
 
     def _acme_onboarding(self, acme: Tenant) -> None:
         """The "Reseller onboarding" pipeline, with Northwind enrolled at its first stage."""
