@@ -20,6 +20,11 @@ from apps.content.services import ASSET_UPLOAD_POLICY
 from apps.core.uploads import SafeFileField
 from apps.partners.models import Tier
 
+FILE_HELP = (
+    "PDF, Word, Excel, PowerPoint, images (PNG, JPEG, GIF, WebP), text or CSV, MP4/WebM "
+    "video or ZIP, up to 25 MB. Longer videos: add them as a link."
+)
+
 
 def _lenient(form: forms.Form) -> dict:
     """A filter form's valid parts: a forged value drops only that filter."""
@@ -43,7 +48,7 @@ class AssetForm(forms.Form):
         max_length=400,
         help_text="Separate with commas, e.g. pricing, emea, 2025.",
     )
-    file = SafeFileField(policy=ASSET_UPLOAD_POLICY, required=False)
+    file = SafeFileField(policy=ASSET_UPLOAD_POLICY, required=False, help_text=FILE_HELP)
     url = forms.URLField(
         label="Link",
         required=False,
@@ -116,7 +121,7 @@ class AssetForm(forms.Form):
 
 
 class ReplaceFileForm(forms.Form):
-    file = SafeFileField(policy=ASSET_UPLOAD_POLICY, label="New file")
+    file = SafeFileField(policy=ASSET_UPLOAD_POLICY, label="New file", help_text=FILE_HELP)
     note = forms.CharField(
         label="What changed",
         required=False,

@@ -293,8 +293,7 @@ def validate_upload(uploaded_file, policy: UploadPolicy) -> CheckedUpload:
         if size > policy.max_bytes:
             uploaded_file.seek(0)
             raise UploadRejected(
-                f"The file is larger than {_size(policy.max_bytes)}, "
-                "the limit for one file."
+                f"The file is larger than {_size(policy.max_bytes)}, the limit for one file."
             )
         if len(head) < HEAD_BYTES:
             head += chunk[: HEAD_BYTES - len(head)]
