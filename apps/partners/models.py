@@ -140,3 +140,44 @@ class PartnerUser(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.membership.user} ({self.account})"
+
+
+class PartnerEvent(TenantOwned):
+    """Something that happened for a partner account: the log later layers write and read.
+
+    Onboarding records completed actions and stages, the content library records opens,
+    external systems send events through the API, CAMs log calls and reviews. Milestones
+    and alerts are computed from these rows.
+    """
+
+    account = models.ForeignKey(PartnerAccount, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=80)
+    occurred_at = models.DateTimeField()
+    source = models.CharField(max_length=20)
+    reference = models.CharField(max_length=200, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    # A retried API request with the same key records one event.
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="partners_event_idempotency_key_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["tenant", "account", "type", "occurred_at"], name="partners_event_lookup"
+            ),
+            models.Index(fields=["tenant", "type", "created_at"], name="partners_event_by_type"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} for {self.account_id}"

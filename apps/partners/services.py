@@ -8,6 +8,7 @@ from apps.partners.models import (
     DEFAULT_PARTNER_TYPES,
     PartnerAccount,
     PartnerDomain,
+    PartnerEvent,
     PartnerType,
     PartnerUser,
 )
@@ -143,3 +144,49 @@ def partner_user_add(
         data={"user": email, "from": previous or None, "to": str(role)},
     )
     return link
+
+
+EVENT_SOURCES = ("onboarding", "content", "api", "console", "applications", "system")
+
+
+def partner_event_record(
+    *,
+    tenant: Tenant,
+    account_id: int,
+    type: str,
+    source: str,
+    occurred_at=None,
+    reference: str = "",
+    data: dict | None = None,
+    idempotency_key: str = "",
+    actor=None,
+) -> tuple[PartnerEvent, bool]:
+    """Append an event to the partner's log. Returns (event, created).
+
+    With an `idempotency_key`, recording the same key again returns the first event and
+    creates nothing (the database's unique index decides, so concurrent retries are safe).
+    """
+    from django.utils import timezone
+
+    if source not in EVENT_SOURCES:
+        raise PartnerError(f"Unknown event source “{source}”.")
+    type = type.strip().lower()
+    if not type or len(type) > 80:
+        raise PartnerError("An event needs a type of at most 80 characters.")
+    fields = {
+        "tenant": tenant,
+        "account_id": account_id,
+        "type": type,
+        "source": source,
+        "occurred_at": occurred_at or timezone.now(),
+        "reference": reference[:200],
+        "data": data or {},
+        "recorded_by": actor,
+    }
+    if not idempotency_key:
+        return PartnerEvent.objects.create(**fields), True
+    try:
+        with transaction.atomic():
+            return PartnerEvent.objects.create(idempotency_key=idempotency_key, **fields), True
+    except IntegrityError:
+        return PartnerEvent.objects.get(tenant=tenant, idempotency_key=idempotency_key), False

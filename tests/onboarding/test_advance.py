@@ -194,3 +194,23 @@ def test_reconciliation_ignores_stages_waiting_for_a_cam(acme, journey):
     onboarding_reconcile()
     assert _enrollment(journey).current_stage == journey.stages[2]
     assert journey.enrollment.pk not in [e for _, e in enrollments_due_for_advance_all_tenants()]
+
+
+def test_completions_and_moves_are_recorded_in_the_partner_event_log(acme, journey):
+    from apps.partners.models import PartnerEvent
+
+    _complete(acme, journey, "Legal details")
+    _complete(acme, journey, "Tax form")
+    _advance(acme, journey)
+    with scope(tenant=acme.tenant):
+        types = list(
+            PartnerEvent.objects.filter(account=acme.partner)
+            .order_by("id")
+            .values_list("type", flat=True)
+        )
+    assert types == [
+        "onboarding.enrolled",
+        "onboarding.action_completed",
+        "onboarding.action_completed",
+        "onboarding.stage_completed",
+    ]

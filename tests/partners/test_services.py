@@ -107,3 +107,24 @@ def test_role_change_is_audited_once(acme):
             role=Role.PARTNER_ADMIN,
         )
         assert AuditEvent.objects.filter(verb="partner.user_role_changed").count() == 1
+
+
+def test_partner_events_are_idempotent_by_key(acme):
+    from apps.partners.models import PartnerEvent
+    from apps.partners.services import partner_event_record
+
+    with scope(tenant=acme.tenant):
+        first, created = partner_event_record(
+            tenant=acme.tenant, account_id=acme.partner.pk, type="Deal.Registered",
+            source="api", idempotency_key="crm-123",
+        )
+        again, created_again = partner_event_record(
+            tenant=acme.tenant, account_id=acme.partner.pk, type="deal.registered",
+            source="api", idempotency_key="crm-123",
+        )
+        assert created and not created_again and first.pk == again.pk
+        assert first.type == "deal.registered"
+        with pytest.raises(PartnerError):
+            partner_event_record(tenant=acme.tenant, account_id=acme.partner.pk, type="x",
+                                 source="carrier-pigeon")
+        assert PartnerEvent.objects.filter(type="deal.registered").count() == 1

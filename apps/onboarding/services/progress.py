@@ -26,6 +26,7 @@ from apps.onboarding.models import (
     StageStatus,
 )
 from apps.partners.models import PartnerAccount, PartnerUser
+from apps.partners.services import partner_event_record
 from apps.tenancy.models import STAFF_ROLES, Membership
 
 
@@ -116,6 +117,34 @@ def _audit_transition(*, tenant, actor, progress, verb, before, comment=""):
         target=progress,
         partner_id=progress.partner_account_id,
         data=data,
+    )
+
+
+def _event(*, tenant, account_id: int, type: str, reference: str, data: dict, actor=None) -> None:
+    """Record the change in the partner's event log (milestones read it)."""
+    partner_event_record(
+        tenant=tenant,
+        account_id=account_id,
+        type=type,
+        source="onboarding",
+        reference=reference,
+        data=data,
+        actor=actor,
+    )
+
+
+def _action_completed_event(*, tenant, progress, actor) -> None:
+    _event(
+        tenant=tenant,
+        account_id=progress.partner_account_id,
+        type="onboarding.action_completed",
+        reference=f"action:{progress.action_id}",
+        data={
+            "title": progress.action.title,
+            "type": progress.action.type,
+            "stage_id": progress.action.stage_id,
+        },
+        actor=actor,
     )
 
 
@@ -218,6 +247,7 @@ def action_complete(
 
         notify_waiting_for_approval(tenant=tenant, progress=progress)
     else:
+        _action_completed_event(tenant=tenant, progress=progress, actor=actor)
         _after_commit_advance(tenant=tenant, enrollment_id=progress.enrollment_id)
     return progress
 
@@ -251,6 +281,7 @@ def action_validate(*, tenant, actor, progress_id: int) -> ActionProgress:
     _audit_transition(
         tenant=tenant, actor=actor, progress=progress, verb="action.validated", before=before
     )
+    _action_completed_event(tenant=tenant, progress=progress, actor=actor)
     _after_commit_advance(tenant=tenant, enrollment_id=progress.enrollment_id)
     return progress
 
@@ -401,9 +432,18 @@ def _next_stage(*, tenant, enrollment: Enrollment) -> Stage | None:
 
 
 def _close_current_stage(*, tenant, enrollment: Enrollment, actor, now) -> None:
-    StageProgress.objects.filter(
-        tenant=tenant, enrollment=enrollment, stage=enrollment.current_stage
-    ).update(status=StageStatus.COMPLETED, completed_at=now, completed_by=actor)
+    stage = enrollment.current_stage
+    StageProgress.objects.filter(tenant=tenant, enrollment=enrollment, stage=stage).update(
+        status=StageStatus.COMPLETED, completed_at=now, completed_by=actor
+    )
+    _event(
+        tenant=tenant,
+        account_id=enrollment.partner_account_id,
+        type="onboarding.stage_completed",
+        reference=f"stage:{stage.pk}",
+        data={"stage": stage.name},
+        actor=actor,
+    )
 
 
 def _enter_stage(*, tenant, enrollment: Enrollment, stage: Stage | None, actor, now) -> None:
@@ -425,6 +465,14 @@ def _enter_stage(*, tenant, enrollment: Enrollment, stage: Stage | None, actor, 
                 "pipeline": enrollment.pipeline.name,
                 "from": previous.name if previous else None,
             },
+        )
+        _event(
+            tenant=tenant,
+            account_id=enrollment.partner_account_id,
+            type="onboarding.completed",
+            reference=f"pipeline:{enrollment.pipeline_id}",
+            data={"pipeline": enrollment.pipeline.name},
+            actor=actor,
         )
         notify_onboarding_completed(tenant=tenant, enrollment=enrollment)
         return
@@ -576,6 +624,14 @@ def partner_enroll(*, tenant, actor, account: PartnerAccount, pipeline=None) -> 
         target=enrollment,
         partner_id=account.pk,
         data={"pipeline": pipeline.name, "stage": stages[0].name if stages else None},
+    )
+    _event(
+        tenant=tenant,
+        account_id=account.pk,
+        type="onboarding.enrolled",
+        reference=f"pipeline:{pipeline.pk}",
+        data={"pipeline": pipeline.name},
+        actor=actor,
     )
     if not stages:
         _enter_stage(
