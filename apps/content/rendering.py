@@ -62,5 +62,8 @@ def render_markdown(source: str) -> RenderedMarkdown:
     raw = markdown.markdown(source or "", extensions=MARKDOWN_EXTENSIONS, output_format="html")
     safe = sanitise_html(raw)
     text = html_to_text(safe)
-    excerpt = text if len(text) <= 240 else text[:240].rsplit(" ", 1)[0] + "…"
+    # The excerpt reads as prose: paragraphs only, not headings or list fragments.
+    paragraphs = " ".join(html_to_text(p) for p in re.findall(r"<p>(.*?)</p>", safe, re.S))
+    lead = paragraphs or text
+    excerpt = lead if len(lead) <= 240 else lead[:240].rsplit(" ", 1)[0] + "…"
     return RenderedMarkdown(html=safe, text=text, excerpt=excerpt)
