@@ -18,6 +18,7 @@ urlpatterns = [
         "console/partners/<int:partner_id>/onboarding/",
         include("apps.onboarding.urls_console"),
     ),
+    path("console/pipelines/", include("apps.onboarding.urls_pipelines")),
     path("portal/", include("apps.home.urls_portal")),
     path("portal/", include("apps.content.urls_portal")),
     path("portal/onboarding/", include("apps.onboarding.urls_portal")),

@@ -26,7 +26,35 @@ def samples(program):
     if file:
         result["onboarding_console:file"] = {"partner_id": program.partner.pk, "file_id": file.pk}
         result["onboarding_portal:file"] = {"file_id": file.pk}
+    result.update(_pipeline_builder_samples(program))
     return result
+
+
+def _pipeline_builder_samples(program):
+    from apps.onboarding.models import Action
+
+    action = (
+        Action.objects.filter(tenant=program.tenant, archived_at__isnull=True)
+        .select_related("stage")
+        .first()
+    )
+    if action is None:
+        return {}
+    pipeline = {"pipeline_id": action.stage.pipeline_id}
+    stage = {**pipeline, "stage_id": action.stage_id}
+    action_ = {**pipeline, "action_id": action.pk}
+    return {
+        **{f"pipelines:{name}": pipeline for name in ("detail", "edit", "types", "enroll")},
+        "pipelines:stage_create": pipeline,
+        **{
+            f"pipelines:{name}": stage
+            for name in ("stage_edit", "stage_archive", "stage_move", "action_create")
+        },
+        **{
+            f"pipelines:{name}": action_
+            for name in ("action_edit", "action_archive", "action_move")
+        },
+    }
 
 
 def setup(program):

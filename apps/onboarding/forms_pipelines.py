@@ -1,0 +1,290 @@
+"""Forms of the pipeline builder. They check shape; the services check the rules."""
+
+from django import forms
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from apps.content.models import Article, ArticleStatus, AssetStatus
+from apps.content.selectors import ConsoleAssetFilters, console_assets
+from apps.core.uploads import FILE_TYPES
+from apps.onboarding.models import APPROVABLE_TYPES, Action, ActionType, FieldKind
+
+MAX_FORM_FIELDS = 40
+EXTRA_FIELD_ROWS = 3
+MAX_UPLOAD_MB = 100
+MAX_UPLOAD_FILES = 20
+DEFAULT_UPLOAD_TYPES = ["pdf", "png", "jpeg"]
+
+
+class PipelineForm(forms.Form):
+    name = forms.CharField(max_length=200, error_messages={"required": "Give the pipeline a name."})
+    description = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Shown to your team only.",
+    )
+
+
+class PipelineTypesForm(forms.Form):
+    partner_types = forms.ModelMultipleChoiceField(
+        queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, partner_types, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["partner_types"].queryset = partner_types
+        self.fields["partner_types"].error_messages["invalid_choice"] = "Unknown partner type."
+
+
+class StageForm(forms.Form):
+    name = forms.CharField(max_length=200, error_messages={"required": "Give the stage a name."})
+    description = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class EnrollForm(forms.Form):
+    account = forms.ModelChoiceField(
+        queryset=None,
+        error_messages={
+            "required": "Choose a partner to enroll.",
+            "invalid_choice": "That partner is already enrolled or does not exist.",
+        },
+    )
+
+    def __init__(self, *args, accounts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = accounts
+
+
+def asset_choices(*, tenant, current_id: int | None = None):
+    """The library's active assets, plus the action's current one even if archived since."""
+    rows = console_assets(tenant=tenant, filters=ConsoleAssetFilters(status=""))
+    wanted = Q(status=AssetStatus.ACTIVE)
+    if current_id:
+        wanted |= Q(pk=current_id)
+    return rows.filter(wanted).order_by(Lower("title"), "id")
+
+
+def article_choices(*, tenant, current_id: int | None = None):
+    """Published Help center articles, plus the action's current one even if unpublished."""
+    rows = Article.objects.filter(tenant=tenant).defer(
+        "body_markdown", "body_html", "body_text", "search_vector"
+    )
+    wanted = Q(status=ArticleStatus.PUBLISHED)
+    if current_id:
+        wanted |= Q(pk=current_id)
+    return rows.filter(wanted).order_by(Lower("title"), "id")
+
+
+class AssetChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        kind = "Link" if obj.is_link else "File"
+        suffix = " (archived)" if obj.is_archived else ""
+        return f"{obj.title} · {kind}{suffix}"
+
+
+class ArticleChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return (
+            obj.title if obj.status == ArticleStatus.PUBLISHED else f"{obj.title} (not published)"
+        )
+
+
+class ActionForm(forms.Form):
+    """An action's settings; only the fields of its type are kept."""
+
+    title = forms.CharField(max_length=200, error_messages={"required": "Give the action a title."})
+    instructions = forms.CharField(
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Shown to the partner above the action.",
+    )
+    asset = AssetChoiceField(
+        queryset=None,
+        required=False,
+        empty_label="Choose an asset…",
+        error_messages={"invalid_choice": "Choose one of your library’s assets."},
+    )
+    article = ArticleChoiceField(
+        queryset=None,
+        required=False,
+        empty_label="Choose an article…",
+        error_messages={"invalid_choice": "Choose one of your published articles."},
+    )
+    upload_types = forms.MultipleChoiceField(
+        label="Allowed file types",
+        choices=[(key, t.label) for key, t in FILE_TYPES.items()],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        initial=DEFAULT_UPLOAD_TYPES,
+    )
+    upload_max_mb = forms.IntegerField(
+        label="Max size per file (MB)", min_value=1, max_value=MAX_UPLOAD_MB, initial=25
+    )
+    upload_max_files = forms.IntegerField(
+        label="Max number of files", min_value=1, max_value=MAX_UPLOAD_FILES, initial=5
+    )
+    # Kept for every type so that the service, which owns the rule, refuses approval on
+    # types that complete by themselves; the page offers it only where it applies.
+    requires_approval = forms.BooleanField(
+        label="Needs approval",
+        required=False,
+        help_text="A channel manager validates the submission before it counts as completed.",
+    )
+
+    TYPE_FIELDS = {
+        ActionType.VIEW_ASSET: {"asset"},
+        ActionType.READ_ARTICLE: {"article"},
+        ActionType.PROVIDE_INFORMATION: set(),
+        ActionType.UPLOAD_DOCUMENT: {"upload_types", "upload_max_mb", "upload_max_files"},
+    }
+    SPECIFIC = {"asset", "article", "upload_types", "upload_max_mb", "upload_max_files"}
+
+    def __init__(self, *args, tenant, action_type: str, action: Action | None = None, **kwargs):
+        if action is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "title": action.title,
+                "instructions": action.instructions,
+                "asset": action.asset_id,
+                "article": action.article_id,
+                "upload_types": action.upload_types,
+                "upload_max_mb": action.upload_max_mb,
+                "upload_max_files": action.upload_max_files,
+                "requires_approval": action.requires_approval,
+            }
+        super().__init__(*args, **kwargs)
+        self.action_type = action_type
+        for name in self.SPECIFIC - self.TYPE_FIELDS[action_type]:
+            del self.fields[name]
+        if action is None and action_type in APPROVABLE_TYPES:
+            self.fields["requires_approval"].initial = True
+        if "asset" in self.fields:
+            field = self.fields["asset"]
+            field.queryset = asset_choices(tenant=tenant, current_id=action and action.asset_id)
+            field.required = True
+            field.error_messages["required"] = "Choose the asset to view."
+        if "article" in self.fields:
+            field = self.fields["article"]
+            field.queryset = article_choices(tenant=tenant, current_id=action and action.article_id)
+            field.required = True
+            field.error_messages["required"] = "Choose the article to read."
+        if "upload_types" in self.fields:
+            field = self.fields["upload_types"]
+            field.required = True
+            field.error_messages["required"] = "Allow at least one file type."
+
+    @property
+    def approvable(self) -> bool:
+        return self.action_type in APPROVABLE_TYPES
+
+    def service_fields(self) -> dict:
+        """Keyword arguments for action_create / action_update (all but type and title)."""
+        data = self.cleaned_data
+        fields = {
+            "instructions": data["instructions"],
+            "requires_approval": data["requires_approval"],
+        }
+        for name in self.TYPE_FIELDS[self.action_type]:
+            fields[name] = data[name]
+        return fields
+
+
+# --- The form designer (Provide information) ---------------------------------------------
+
+
+class FormFieldRow(forms.Form):
+    """One field of a Provide information form. An empty label removes the row."""
+
+    key = forms.CharField(required=False, max_length=50, widget=forms.HiddenInput)
+    label = forms.CharField(
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": "New field, e.g. Legal company name"}),
+    )
+    kind = forms.ChoiceField(
+        label="Type", choices=FieldKind.choices, initial=FieldKind.TEXT, required=False
+    )
+    required = forms.BooleanField(required=False)
+    choices = forms.CharField(
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Choice fields: one option per line.",
+    )
+    help = forms.CharField(label="Help text", required=False, max_length=300)
+
+    def clean(self):
+        data = super().clean()
+        is_choice = data.get("label", "").strip() and data.get("kind") == FieldKind.CHOICE
+        if is_choice and len(self.choice_list()) < 2:
+            self.add_error("choices", "Give at least two choices, one per line.")
+        return data
+
+    def choice_list(self) -> list[str]:
+        text = self.cleaned_data.get("choices", "")
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    def spec(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "key": data.get("key", ""),
+            "label": data["label"].strip(),
+            "kind": data.get("kind") or FieldKind.TEXT,
+            "required": bool(data.get("required")),
+            "choices": self.choice_list(),
+            "help": data.get("help", "").strip(),
+        }
+
+
+class BaseFieldFormSet(forms.BaseFormSet):
+    def specs(self) -> list[dict]:
+        """The designed fields, in order, for the services (they normalise them)."""
+        return [form.spec() for form in self.forms if form.cleaned_data.get("label", "").strip()]
+
+
+def field_formset_class(extra: int = EXTRA_FIELD_ROWS):
+    return forms.formset_factory(
+        FormFieldRow,
+        formset=BaseFieldFormSet,
+        extra=max(0, extra),
+        max_num=MAX_FORM_FIELDS,
+        validate_max=True,
+        absolute_max=MAX_FORM_FIELDS,
+    )
+
+
+FIELDS_PREFIX = "fields"
+
+
+def field_formset(data=None, *, form_fields: list[dict] | None = None, extra=EXTRA_FIELD_ROWS):
+    """Bound to POST data, or unbound with an action's fields and `extra` empty rows."""
+    if data is not None:
+        return field_formset_class()(data, prefix=FIELDS_PREFIX)
+    initial = [
+        {
+            "key": f.get("key", ""),
+            "label": f.get("label", ""),
+            "kind": f.get("kind", FieldKind.TEXT),
+            "required": bool(f.get("required")),
+            "choices": "\n".join(f.get("choices") or []),
+            "help": f.get("help", ""),
+        }
+        for f in (form_fields or [])
+    ]
+    return field_formset_class(extra)(initial=initial, prefix=FIELDS_PREFIX)
+
+
+def raw_values(form: forms.Form) -> dict:
+    """What a bound form holds, as initial data for an unbound copy (no validation)."""
+    return {bound.name: bound.value() for bound in form}
+
+
+def field_formset_with_more_rows(bound, *, more: int = EXTRA_FIELD_ROWS):
+    """The "Add more fields" step: the rows typed so far (blank ones dropped) plus `more`."""
+    rows = [raw_values(form) for form in bound.forms]
+    kept = [row for row in rows if str(row.get("label") or "").strip()]
+    total = min(MAX_FORM_FIELDS, max(len(rows), len(kept)) + more)
+    return field_formset_class(total - len(kept))(initial=kept, prefix=FIELDS_PREFIX)
