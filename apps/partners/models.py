@@ -72,6 +72,9 @@ class PartnerAccount(TenantOwned):
     website = models.URLField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     activated_at = models.DateTimeField(null=True, blank=True)
+    # Written by the milestones layer: enrolled past the track's activation window without
+    # completing its activation milestones (cleared when the partner activates).
+    dark_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -92,6 +95,17 @@ class PartnerAccount(TenantOwned):
             models.Index(fields=["tenant", "cam", "id"], name="partners_acct_cam"),
             models.Index(fields=["tenant", "status", "id"], name="partners_acct_status"),
             models.Index(fields=["tenant", "region", "id"], name="partners_acct_region"),
+            # Partner Explorer's activation filters (milestones writes both columns).
+            models.Index(
+                fields=["tenant", "id"],
+                name="partners_acct_activated",
+                condition=models.Q(activated_at__isnull=False),
+            ),
+            models.Index(
+                fields=["tenant", "id"],
+                name="partners_acct_dark",
+                condition=models.Q(dark_since__isnull=False),
+            ),
             # icontains compares UPPER(name): the trigram index is on that expression.
             GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="partners_acct_name_trgm"),
         ]
