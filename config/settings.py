@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "apps.partners",
     "apps.content",
     "apps.onboarding",
+    "apps.applications",
     "apps.home",
 ]
 
@@ -123,6 +124,9 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
+# The set-password link sent on approval is allauth's reset-from-key page: it signs the new
+# partner in, straight to the portal.
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
 ACCOUNT_FORMS = {"reset_password": "apps.accounts.forms.TenantResetPasswordForm"}
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("console/", include("apps.home.urls_console")),
     path("console/partners/", include("apps.partners.urls")),
+    path("console/applications/", include("apps.applications.urls_console")),
     path("console/", include("apps.content.urls_console")),
     path(
         "console/partners/<int:partner_id>/onboarding/",
@@ -22,6 +23,8 @@ urlpatterns = [
     path("portal/", include("apps.home.urls_portal")),
     path("portal/", include("apps.content.urls_portal")),
     path("portal/onboarding/", include("apps.onboarding.urls_portal")),
+    path("portal/team-requests/", include("apps.applications.urls_portal")),
     path("notifications/", include("apps.notifications.urls")),
+    path("apply/", include("apps.applications.urls_public")),
     path("", home_views.root, name="root"),
 ]
