@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # make bench: throwaway PostgreSQL + Redis on free ports, migrate, collectstatic, seed the
 # benchmark dataset (bench/dataset.py), start gunicorn on a free port, run the suites
-# (bench/run.py), print the results and write them to bench/results/latest.txt.
+# (bench/run.py) next to a Celery worker (no beat), print the results and write them to
+# bench/results/latest.txt.
 # Everything listens on 127.0.0.1 and is stopped and deleted at the end.
-# Knobs: BENCH_SUITES=explorer BENCH_CONCURRENCY=8 BENCH_WARMUP=2 BENCH_DURATION=8
+# Knobs: BENCH_SUITES=explorer,onboarding BENCH_CONCURRENCY=8 BENCH_WARMUP=2 BENCH_DURATION=8
 set -euo pipefail
 cd "$(dirname "$0")/.."
 exec </dev/null
@@ -12,6 +13,7 @@ source scripts/services.sh
 
 BENCH_ROOT=""
 WEB_PID=""
+WORKER_PID=""
 CHILD_PID=""
 STEP_TIMEOUT=900   # seconds; no step should come near it
 
@@ -33,6 +35,7 @@ cleanup() {
     trap '' INT TERM   # let the cleanup finish
     _stop_pid "$CHILD_PID"
     _stop_pid "$WEB_PID"
+    _stop_pid "$WORKER_PID"
     if [[ -n "$BENCH_ROOT" && -d "$BENCH_ROOT" ]]; then
         pg_stop "$BENCH_ROOT/pg" >/dev/null 2>&1 || true
         redis_stop "$BENCH_ROOT/redis" >/dev/null 2>&1 || true
@@ -94,11 +97,20 @@ step "gunicorn on 127.0.0.1:$WEB_PORT (2 workers x 2 threads)"
     --log-level warning --error-logfile "$BENCH_ROOT/gunicorn.log" &
 WEB_PID=$!
 
+# The onboarding suite measures auto-advance through this worker. No beat: its 60 s
+# reconciliation pass would move partners too.
+step "celery worker (concurrency 2, no beat)"
+.venv/bin/celery -A config worker -l WARNING --concurrency 2 \
+    >"$BENCH_ROOT/celery.log" 2>&1 &
+WORKER_PID=$!
+
 rc=0
 run .venv/bin/python bench/run.py measure --state "$STATE" --port "$WEB_PORT" || rc=$?
 if [[ "$rc" -ne 0 ]]; then
     step "measure failed (exit $rc); last lines of the gunicorn log:"
     tail -n 40 "$BENCH_ROOT/gunicorn.log" >&2 2>/dev/null || true
+    step "last lines of the celery worker log:"
+    tail -n 40 "$BENCH_ROOT/celery.log" >&2 2>/dev/null || true
 fi
 cleanup
 exit "$rc"
