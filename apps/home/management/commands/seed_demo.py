@@ -101,6 +101,7 @@ class Command(BaseCommand):
                 self._acme(acme)
                 self._acme_content(acme)
                 self._acme_onboarding(acme)
+                self._acme_applications(acme)
             with scope(tenant=globex):
                 staff_member_add(
                     tenant=globex,
@@ -320,6 +321,141 @@ class Command(BaseCommand):
         northwind = PartnerAccount.objects.get(tenant=acme, name="Northwind Solutions")
         if not Enrollment.objects.filter(tenant=acme, partner_account=northwind).exists():
             partner_enroll(tenant=acme, actor=admin, account=northwind, pipeline=pipeline)
+
+    def _acme_applications(self, acme: Tenant) -> None:
+        """Application settings and a Pending Partners queue with one of each kind."""
+        from apps.applications.models import PUBLIC_MAIL_DOMAINS, Application, Invitation
+        from apps.applications.services import (
+            Applicant,
+            application_reject,
+            application_submit,
+            invitations_send,
+            program_settings_update,
+        )
+
+        admin = get_user_model().objects.get(email="admin@acme.test")
+        cam = get_user_model().objects.get(email="cam@acme.test")
+        program_settings_update(
+            tenant=acme,
+            actor=admin,
+            domain_matching=True,
+            questions=[
+                {
+                    "key": "sales-reps",
+                    "label": "How many sales reps do you have?",
+                    "kind": "number",
+                    "required": False,
+                    "choices": [],
+                    "help": "",
+                },
+                {
+                    "key": "markets",
+                    "label": "Main market",
+                    "kind": "choice",
+                    "required": True,
+                    "choices": ["Small business", "Mid-market", "Enterprise", "Public sector"],
+                    "help": "",
+                },
+            ],
+        )
+        types = {t.name: t for t in PartnerType.objects.filter(tenant=acme)}
+        # (email, first, last, company, type, country, confirmed, message)
+        people = [
+            (
+                "liam.chen@northwind.test",
+                "Liam",
+                "Chen",
+                "Northwind Solutions",
+                "Reseller / VAR",
+                "US",
+                True,
+                "I run our new Seattle office and need portal access.",
+            ),
+            (
+                "sofia.rossi@gmail.com",
+                "Sofia",
+                "Rossi",
+                "Rossi IT Consulting",
+                "Referral / Agent",
+                "IT",
+                True,
+                "Independent consultant for mid-size manufacturers.",
+            ),
+            (
+                "ana.lima@lumen-networks.test",
+                "Ana",
+                "Lima",
+                "Lumen Networks",
+                "Reseller / VAR",
+                "BR",
+                True,
+                "We resell networking and cloud in São Paulo.",
+            ),
+            (
+                "tom@quickbyte.test",
+                "Tom",
+                "Berg",
+                "QuickByte",
+                "Managed Service Provider",
+                "SE",
+                False,
+                "",
+            ),
+            (
+                "max.profit.leads@yahoo.com",
+                "Max",
+                "Profit",
+                "Cheap Leads Ltd",
+                "Referral / Agent",
+                "US",
+                True,
+                "Buy 10,000 leads today!!!",
+            ),
+        ]
+        for email, first, last, company, type_name, country, confirmed, message in people:
+            if Application.objects.filter(tenant=acme, email=email).exists():
+                continue
+            submission = application_submit(
+                tenant=acme,
+                applicant=Applicant(
+                    email=email,
+                    first_name=first,
+                    last_name=last,
+                    company=company,
+                    partner_type=types[type_name],
+                    country=country,
+                    website=(
+                        ""
+                        if email.split("@")[1] in PUBLIC_MAIL_DOMAINS
+                        else f"https://www.{email.split('@')[1]}"
+                    ),
+                    message=message,
+                    answers=[
+                        {
+                            "key": "sales-reps",
+                            "label": "How many sales reps do you have?",
+                            "value": "4",
+                        },
+                        {"key": "markets", "label": "Main market", "value": "Mid-market"},
+                    ],
+                ),
+                email_verified=confirmed,
+            )
+            if company == "Cheap Leads Ltd":
+                application_reject(
+                    tenant=acme,
+                    actor=cam,
+                    application_id=submission.application.pk,
+                    reason="Lead reseller, not a fit for the program.",
+                )
+        if not Invitation.objects.filter(tenant=acme, email="ops@bluefin.test").exists():
+            invitations_send(
+                tenant=acme,
+                actor=cam,
+                emails=["ops@bluefin.test"],
+                partner_type=types["Managed Service Provider"],
+                note="Great to meet you at Partner Summit. Here is the link we talked about.",
+            )
 
     @staticmethod
     def _demo_content(acme: Tenant):
