@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SUITES = ["explorer", "onboarding"]
+SUITES = ["explorer", "onboarding", "applications"]
 BUSY_LOAD = 1.0  # 1-minute load average above which the report warns of noise
 SLOW_P50_MS = 250  # HTTP endpoints with a slower median are listed under "Looks slow"
 
