@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "apps.content",
     "apps.onboarding",
     "apps.applications",
+    "apps.milestones",
+    "apps.api",
     "apps.home",
 ]
 

@@ -5,6 +5,7 @@ from django_scopes import scope
 
 from apps.accounts.services import user_get_or_create
 from apps.audit.services import audit_record
+from apps.milestones.services import milestone_template_install
 from apps.partners.services import partner_types_install_defaults
 from apps.tenancy.models import STAFF_ROLES, Role, Tenant
 from apps.tenancy.services import membership_grant, tenant_create
@@ -15,6 +16,7 @@ def program_create(*, actor, slug: str, name: str, hostnames: list[str], **field
     tenant = tenant_create(slug=slug, name=name, hostnames=hostnames, **fields)
     with scope(tenant=tenant):
         partner_types_install_defaults(tenant=tenant)
+        milestone_template_install(tenant=tenant, actor=actor)
         audit_record(tenant=tenant, actor=actor, verb="program.created", target=tenant)
     return tenant
 

@@ -191,6 +191,8 @@ class PartnerEvent(TenantOwned):
                 fields=["tenant", "account", "type", "occurred_at"], name="partners_event_lookup"
             ),
             models.Index(fields=["tenant", "type", "created_at"], name="partners_event_by_type"),
+            # The milestones sweep reads the events recorded since its last pass.
+            models.Index(fields=["created_at"], name="partners_event_created"),
         ]
 
     def __str__(self) -> str:

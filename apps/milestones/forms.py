@@ -1,0 +1,167 @@
+from datetime import timedelta
+
+from django import forms
+from django.utils import timezone
+
+from apps.milestones.models import PlanItemOwner
+from apps.milestones.selectors import AGES, INBOX_STATUSES, InboxFilters
+from apps.milestones.services import ACTIVITIES, QBR_CADENCES
+
+
+class InboxFilterForm(forms.Form):
+    """The inbox's query string. Unknown values drop that filter, never trusted."""
+
+    status = forms.ChoiceField(required=False, choices=list(INBOX_STATUSES.items()))
+    rule = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Alert")
+    type = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=None, label="Partner type"
+    )
+    age = forms.ChoiceField(required=False, label="Age")
+    cam = forms.ChoiceField(required=False, label="Channel manager")
+
+    def __init__(self, *args, rules, partner_types, managers, is_admin: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rule"].choices = [("", "All alerts")] + [
+            (r.pk, f"Day {r.day} · {r.label}") for r in rules
+        ]
+        self.fields["type"].choices = [("", "All partner types")] + [
+            (t.pk, t.name) for t in partner_types
+        ]
+        self.fields["age"].choices = [("", "Any age")] + [(k, v[0]) for k, v in AGES.items()]
+        if is_admin:
+            self.fields["cam"].choices = [
+                ("", "All channel managers"),
+                ("mine", "My partners"),
+                ("none", "Partners without a CAM"),
+            ] + [(str(m.user_id), m.user.get_full_name() or m.user.email) for m in managers]
+        else:
+            del self.fields["cam"]
+
+    def filters(self) -> InboxFilters:
+        if not self.is_bound:
+            return InboxFilters()
+        self.is_valid()
+        data = {k: v for k, v in self.cleaned_data.items() if k not in self.errors}
+        return InboxFilters(
+            status=data.get("status") or "open",
+            rule=data.get("rule"),
+            partner_type=data.get("type"),
+            age=data.get("age") or "",
+            cam=data.get("cam") or "",
+        )
+
+
+class SnoozeForm(forms.Form):
+    until = forms.DateField(
+        label="Snooze until", widget=forms.DateInput(attrs={"type": "date"}), required=True
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()
+        self.fields["until"].widget.attrs.update(
+            {
+                "min": (today + timedelta(days=1)).isoformat(),
+                "max": (today + timedelta(days=180)).isoformat(),
+            }
+        )
+
+
+class ActivityForm(forms.Form):
+    activity = forms.ChoiceField(
+        label="What happened",
+        choices=[("", "Choose…")] + [(k, v[2]) for k, v in ACTIVITIES.items()],
+    )
+    occurred_on = forms.DateField(
+        label="On", widget=forms.DateInput(attrs={"type": "date"}), required=False
+    )
+    note = forms.CharField(
+        label="Note",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Outcome, next steps…"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["occurred_on"].widget.attrs["max"] = timezone.localdate().isoformat()
+
+    def clean_occurred_on(self):
+        day = self.cleaned_data.get("occurred_on")
+        if day and day > timezone.localdate():
+            raise forms.ValidationError("That date is in the future.")
+        return day
+
+
+class TrackStartForm(forms.Form):
+    enrolled_on = forms.DateField(
+        label="Enrolled on", widget=forms.DateInput(attrs={"type": "date"}), required=False
+    )
+
+    def clean_enrolled_on(self):
+        day = self.cleaned_data.get("enrolled_on")
+        if day and day > timezone.localdate():
+            raise forms.ValidationError("That date is in the future.")
+        return day
+
+
+class ReviewForm(forms.Form):
+    held_on = forms.DateField(label="Held on", widget=forms.DateInput(attrs={"type": "date"}))
+    attendees = forms.CharField(label="Attendees", required=False, max_length=300)
+    scorecard_reviewed = forms.BooleanField(
+        label="Initial scorecard reviewed with the partner", required=False
+    )
+    notes = forms.CharField(
+        label="Review notes",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="What went well, what is blocked, what you agreed.",
+    )
+
+    def clean_held_on(self):
+        day = self.cleaned_data["held_on"]
+        if day > timezone.localdate():
+            raise forms.ValidationError("That date is in the future.")
+        return day
+
+
+class BusinessPlanForm(forms.Form):
+    revenue_target = forms.CharField(
+        label="90-day revenue target", max_length=200, help_text="For example: $120,000 bookings"
+    )
+    certification_goals = forms.CharField(
+        label="Certification goals",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    marketing_commitments = forms.CharField(
+        label="Marketing commitments",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    qbr_cadence = forms.ChoiceField(
+        label="Business review cadence",
+        required=False,
+        choices=[("", "Not decided yet"), *QBR_CADENCES.items()],
+    )
+
+
+class PlanItemForm(forms.Form):
+    description = forms.CharField(label="Action item", max_length=300, required=False)
+    owner = forms.ChoiceField(label="Owner", choices=PlanItemOwner.choices, required=False)
+    due_on = forms.DateField(
+        label="Due", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("description") and not data.get("due_on"):
+            self.add_error("due_on", "Give the item a due date.")
+        if data.get("due_on") and not data.get("description"):
+            self.add_error("description", "Describe the item.")
+        return data
+
+
+PlanItemFormSet = forms.formset_factory(PlanItemForm, extra=4, max_num=12)

@@ -1,0 +1,50 @@
+"""Every write of the milestones layer (HackSoft services)."""
+
+from apps.milestones.services.alerts import (
+    ALERT_TRANSITIONS,
+    AlertError,
+    alert_acknowledge,
+    alert_digest_send,
+    alert_snooze,
+)
+from apps.milestones.services.events import (
+    ACTIVITIES,
+    EventResult,
+    milestone_check_off,
+    milestone_event_record,
+    partner_activity_log,
+)
+from apps.milestones.services.review import (
+    QBR_CADENCES,
+    PlanItem,
+    business_plan_document,
+    review_record,
+)
+from apps.milestones.services.setup import (
+    MilestoneError,
+    milestone_template_install,
+    partner_track_start,
+)
+from apps.milestones.services.sweep import SweepResult, milestone_sweep_all_tenants
+
+__all__ = [
+    "ACTIVITIES",
+    "ALERT_TRANSITIONS",
+    "QBR_CADENCES",
+    "AlertError",
+    "EventResult",
+    "MilestoneError",
+    "PlanItem",
+    "SweepResult",
+    "alert_acknowledge",
+    "alert_digest_send",
+    "alert_snooze",
+    "business_plan_document",
+    "milestone_check_off",
+    "milestone_event_record",
+    "milestone_sweep_all_tenants",
+    "milestone_template_install",
+    "partner_activity_log",
+    "partner_track_start",
+    "review_record",
+]

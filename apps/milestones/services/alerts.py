@@ -1,0 +1,138 @@
+"""What a CAM does with an alert (acknowledge, snooze), and the daily digest email.
+
+Alerts are raised by the sweep and resolved by events (apps/milestones/services/engine.py);
+nothing else changes their status.
+"""
+
+from datetime import date, timedelta
+
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.audit.services import audit_record
+from apps.milestones.models import Alert, AlertStatus
+from apps.partners.models import PartnerAccount
+from apps.tenancy.models import Membership, Role
+
+S = AlertStatus
+MAX_SNOOZE_DAYS = 180
+
+# The only allowed changes: event -> statuses it may start from.
+ALERT_TRANSITIONS: dict[str, frozenset[str]] = {
+    "acknowledge": frozenset({S.OPEN}),
+    "snooze": frozenset({S.OPEN, S.ACKNOWLEDGED}),
+}
+_VERBS = {"acknowledge": "acknowledge", "snooze": "snooze"}
+
+
+class AlertError(Exception):
+    """The change is not allowed; the message is shown to the user."""
+
+
+def _lock(*, tenant, actor, alert_id: int) -> Alert:
+    # The alert row alone is locked; the partner is read after the lock.
+    alert = Alert.objects.select_for_update().filter(tenant=tenant, pk=alert_id).first()
+    if alert is None:
+        raise AlertError("That alert does not exist.")
+    alert.account = PartnerAccount.objects.get(pk=alert.account_id)
+    membership = Membership.objects.filter(tenant=tenant, user=actor, is_active=True).first()
+    is_admin = membership is not None and membership.role == Role.PROGRAM_ADMIN
+    is_cam = membership is not None and membership.role == Role.CHANNEL_MANAGER
+    if not (is_admin or (is_cam and alert.account.cam_id == actor.pk)):
+        raise AlertError("That alert does not exist.")
+    return alert
+
+
+def _check(alert: Alert, event: str) -> None:
+    if alert.status not in ALERT_TRANSITIONS[event]:
+        raise AlertError(
+            f"You can’t {_VERBS[event]} this alert: it is {alert.get_status_display().lower()}."
+        )
+
+
+def _audit(*, tenant, actor, alert: Alert, verb: str, before: str, data: dict | None = None):
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        verb=verb,
+        target=alert,
+        partner_id=alert.account_id,
+        data={"from": before, "to": alert.status, **(data or {})},
+    )
+
+
+@transaction.atomic
+def alert_acknowledge(*, tenant, actor, alert_id: int) -> Alert:
+    alert = _lock(tenant=tenant, actor=actor, alert_id=alert_id)
+    _check(alert, "acknowledge")
+    before = alert.status
+    alert.status = S.ACKNOWLEDGED
+    alert.acknowledged_at = timezone.now()
+    alert.acknowledged_by = actor
+    alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
+    _audit(tenant=tenant, actor=actor, alert=alert, verb="alert.acknowledged", before=before)
+    return alert
+
+
+@transaction.atomic
+def alert_snooze(*, tenant, actor, alert_id: int, until: date) -> Alert:
+    """Hide the alert from the inbox, the counts and the digest until `until` (a date)."""
+    alert = _lock(tenant=tenant, actor=actor, alert_id=alert_id)
+    _check(alert, "snooze")
+    today = timezone.localdate()
+    if until <= today:
+        raise AlertError("Snooze until a day after today.")
+    if until > today + timedelta(days=MAX_SNOOZE_DAYS):
+        raise AlertError(f"Snooze for at most {MAX_SNOOZE_DAYS} days.")
+    alert.snoozed_until = until
+    alert.save(update_fields=["snoozed_until"])
+    _audit(
+        tenant=tenant,
+        actor=actor,
+        alert=alert,
+        verb="alert.snoozed",
+        before=alert.status,
+        data={"until": until.isoformat()},
+    )
+    return alert
+
+
+@transaction.atomic
+def alert_digest_send(*, tenant, user, today: date | None = None) -> int:
+    """Email `user` one digest of their open alerts, at most once a day. Returns how many
+    alerts it listed (0: nothing to send, or already sent today)."""
+    from apps.milestones.selectors import alerts_for_digest
+    from apps.notifications.services import notification_create
+
+    today = today or timezone.localdate()
+    alerts = alerts_for_digest(tenant=tenant, user=user, today=today)
+    if not alerts:
+        return 0
+    with connection.cursor() as cursor:
+        # Claim the day: a second run (or a concurrent one) finds it taken.
+        cursor.execute(
+            """
+            INSERT INTO milestones_alertdigest (tenant_id, user_id, last_sent_on)
+            VALUES (%(tenant)s, %(user)s, %(today)s)
+            ON CONFLICT (tenant_id, user_id) DO UPDATE SET last_sent_on = EXCLUDED.last_sent_on
+            WHERE milestones_alertdigest.last_sent_on < EXCLUDED.last_sent_on
+            RETURNING id
+            """,
+            {"tenant": tenant.pk, "user": user.pk, "today": today},
+        )
+        if cursor.fetchone() is None:
+            return 0
+    partners: dict[int, dict] = {}
+    for alert in alerts:
+        entry = partners.setdefault(alert.account_id, {"partner": alert.account, "alerts": []})
+        entry["alerts"].append(alert)
+    notification_create(
+        tenant=tenant,
+        recipient=user,
+        kind="milestone_alert_digest",
+        in_app=False,
+        url=reverse("alerts:inbox"),
+        context={"alerts": alerts, "partners": list(partners.values()), "today": today},
+    )
+    return len(alerts)

@@ -1,0 +1,176 @@
+"""Recording partner events that milestones react to at once (API, console)."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.audit.services import audit_record
+from apps.milestones.models import CHECK_OFF_EVENT, Milestone, PartnerMilestone
+from apps.milestones.services import engine
+from apps.milestones.services.setup import MilestoneError
+from apps.partners.models import PartnerEvent
+from apps.partners.services import partner_event_record
+from apps.tenancy.models import STAFF_ROLES, Membership
+
+# What a CAM can log on the partner's Milestones tab: key -> (event type, reference, label).
+ACTIVITIES: dict[str, tuple[str, str, str]] = {
+    "welcome_call": ("call.logged", "welcome", "Welcome call held"),
+    "call": ("call.logged", "", "Call with the partner"),
+    "review_scheduled": ("review.scheduled", "", "90-day review scheduled"),
+    "profile_completed": ("profile.completed", "", "Partner profile completed"),
+    "sales_certification_attempted": (
+        "certification.attempted",
+        "sales",
+        "Sales certification attempted",
+    ),
+    "sales_certification_passed": ("certification.passed", "sales", "Sales certification passed"),
+    "technical_certification_attempted": (
+        "certification.attempted",
+        "technical",
+        "Technical certification attempted",
+    ),
+    "technical_certification_passed": (
+        "certification.passed",
+        "technical",
+        "Technical certification passed",
+    ),
+    "deal_registered": ("deal.registered", "", "Deal registered"),
+    "mdf_requested": ("mdf.requested", "", "MDF request submitted"),
+    "campaign_started": ("campaign.started", "", "Co-marketing campaign started"),
+    "solution_design": ("solution_design.held", "", "Joint solution design session held"),
+}
+
+
+@dataclass
+class EventResult:
+    event: PartnerEvent
+    created: bool
+    completed_milestone_ids: list[int] = field(default_factory=list)
+    resolved_alert_ids: list[int] = field(default_factory=list)
+    activated: bool = False
+
+
+def _require_staff(*, tenant, actor) -> None:
+    if not Membership.objects.filter(
+        tenant=tenant, user=actor, role__in=STAFF_ROLES, is_active=True
+    ).exists():
+        raise MilestoneError("Only channel managers can do this.")
+
+
+@transaction.atomic
+def milestone_event_record(
+    *,
+    tenant,
+    account_id: int,
+    type: str,
+    source: str,
+    actor=None,
+    occurred_at: datetime | None = None,
+    reference: str = "",
+    data: dict | None = None,
+    idempotency_key: str = "",
+) -> EventResult:
+    """Append an event to the partner's log and apply it at once: the milestones it completes,
+    the rules it satisfies, the alerts it resolves, the activation it brings.
+
+    With an `idempotency_key`, the same key again returns the first event and changes nothing.
+    """
+    event, created = partner_event_record(
+        tenant=tenant,
+        account_id=account_id,
+        type=type,
+        source=source,
+        occurred_at=occurred_at,
+        reference=reference,
+        data=data,
+        idempotency_key=idempotency_key,
+        actor=actor,
+    )
+    result = EventResult(event=event, created=created)
+    if created:
+        applied = engine.apply_events(
+            where=engine.EVENTS_BY_ID, params={"event_ids": [event.pk]}, now=timezone.now()
+        )
+        result.completed_milestone_ids = [row[3] for row in applied.completed]
+        result.resolved_alert_ids = applied.resolved
+        result.activated = bool(applied.activated)
+    return result
+
+
+@transaction.atomic
+def partner_activity_log(
+    *,
+    tenant,
+    actor,
+    account,
+    activity: str,
+    occurred_at: datetime | None = None,
+    note: str = "",
+) -> EventResult:
+    """A CAM logs something that happened with the partner (a call, a review scheduled…)."""
+    _require_staff(tenant=tenant, actor=actor)
+    if activity not in ACTIVITIES:
+        raise MilestoneError("Choose what happened.")
+    if occurred_at is not None and occurred_at > timezone.now():
+        raise MilestoneError("That date is in the future.")
+    type_, reference, label = ACTIVITIES[activity]
+    result = milestone_event_record(
+        tenant=tenant,
+        account_id=account.pk,
+        type=type_,
+        source="console",
+        actor=actor,
+        occurred_at=occurred_at,
+        reference=reference,
+        data={"label": label, **({"note": note.strip()} if note.strip() else {})},
+    )
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        verb="partner.activity_logged",
+        target=account,
+        partner_id=account.pk,
+        data={"activity": label, "type": type_, "note": note.strip()[:500]},
+    )
+    return result
+
+
+@transaction.atomic
+def milestone_check_off(
+    *, tenant, actor, account, partner_milestone_id: int, note: str = ""
+) -> EventResult:
+    """A CAM marks one of the partner's milestones as done by hand."""
+    _require_staff(tenant=tenant, actor=actor)
+    row = (
+        PartnerMilestone.objects.select_for_update()
+        .filter(tenant=tenant, account=account, pk=partner_milestone_id)
+        .first()
+    )
+    if row is None:
+        raise MilestoneError("That milestone does not exist.")
+    milestone = Milestone.objects.get(pk=row.milestone_id)
+    if row.completed_at is not None:
+        raise MilestoneError(f"“{milestone.name}” is already done.")
+    result = milestone_event_record(
+        tenant=tenant,
+        account_id=account.pk,
+        type=CHECK_OFF_EVENT,
+        source="console",
+        actor=actor,
+        reference=f"milestone:{milestone.key}",
+        data={
+            "label": f"Checked off: {milestone.name}",
+            **({"note": note.strip()} if note.strip() else {}),
+        },
+    )
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        verb="milestone.checked_off",
+        target=account,
+        partner_id=account.pk,
+        data={"milestone": milestone.name, "note": note.strip()[:500]},
+    )
+    return result

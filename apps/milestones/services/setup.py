@@ -1,0 +1,145 @@
+"""Installing the milestone template, and starting a partner's milestone tracking."""
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.audit.services import audit_record
+from apps.milestones.models import (
+    AlertRule,
+    CompletionKind,
+    Milestone,
+    PartnerTrack,
+    Track,
+    TrackMilestone,
+)
+from apps.milestones.services import engine
+from apps.milestones.template import STANDARD_MILESTONES, TRACKS, MilestoneSpec
+from apps.partners.models import PartnerAccount, PartnerType
+from apps.tenancy.models import STAFF_ROLES, Membership, Tenant
+
+
+class MilestoneError(Exception):
+    """A milestone rule was broken; the message is shown to the user."""
+
+
+def _milestone_from_spec(tenant: Tenant, spec: MilestoneSpec, position: int) -> Milestone:
+    milestone = Milestone.objects.create(
+        tenant=tenant,
+        key=spec.key,
+        name=spec.name,
+        phase=spec.phase,
+        window_from_day=spec.window[0],
+        window_to_day=spec.window[1],
+        responsible=spec.responsible,
+        completion=CompletionKind.EVENT,
+        event_types=list(spec.event_types),
+        event_reference=spec.event_reference,
+        description=spec.description,
+        position=position,
+    )
+    AlertRule.objects.bulk_create(
+        AlertRule(
+            tenant=tenant,
+            milestone=milestone,
+            day=rule.day,
+            label=rule.label,
+            event_types=list(rule.event_types),
+            event_reference=rule.event_reference,
+            kind=rule.kind,
+        )
+        for rule in spec.rules
+    )
+    return milestone
+
+
+@transaction.atomic
+def milestone_template_install(*, tenant: Tenant, actor=None) -> dict:
+    """Give the program the seed-004 milestones and partner-type tracks. Idempotent: what
+    exists (by milestone key, by partner type) is left as the program has edited it."""
+    milestones = {m.key: m for m in Milestone.objects.filter(tenant=tenant)}
+    created = {"milestones": 0, "tracks": 0}
+    specs = list(STANDARD_MILESTONES) + [m for t in TRACKS for m in t.extra]
+    for position, spec in enumerate(specs):
+        if spec.key not in milestones:
+            milestones[spec.key] = _milestone_from_spec(tenant, spec, position)
+            created["milestones"] += 1
+    types = {t.name.lower(): t for t in PartnerType.objects.filter(tenant=tenant)}
+    existing = set(Track.objects.filter(tenant=tenant).values_list("partner_type_id", flat=True))
+    for spec in TRACKS:
+        partner_type = types.get(spec.partner_type.lower())
+        if partner_type is None or partner_type.pk in existing:
+            continue
+        track = Track.objects.create(
+            tenant=tenant,
+            partner_type=partner_type,
+            activation_window_days=spec.activation_window_days,
+            priority_sequence=list(spec.priority_sequence),
+            critical_first_milestone=spec.critical_first_milestone,
+        )
+        keys = [m.key for m in STANDARD_MILESTONES if m.key not in spec.excluded]
+        keys += [m.key for m in spec.extra]
+        TrackMilestone.objects.bulk_create(
+            TrackMilestone(
+                tenant=tenant,
+                track=track,
+                milestone=milestones[key],
+                counts_for_activation=key in spec.activation,
+            )
+            for key in keys
+        )
+        created["tracks"] += 1
+    if created["milestones"] or created["tracks"]:
+        audit_record(
+            tenant=tenant,
+            actor=actor,
+            verb="milestones.template_installed",
+            target=tenant,
+            data=created,
+        )
+    return created
+
+
+@transaction.atomic
+def partner_track_start(
+    *, tenant: Tenant, actor, account: PartnerAccount, enrolled_at: datetime | None = None
+) -> PartnerTrack:
+    """Start milestone tracking for a partner directly (without an onboarding enrollment):
+    their milestones are due counting from `enrolled_at` (default: now)."""
+    if (
+        actor is not None
+        and not Membership.objects.filter(
+            tenant=tenant, user=actor, role__in=STAFF_ROLES, is_active=True
+        ).exists()
+    ):
+        raise MilestoneError("Only channel managers can start milestone tracking.")
+    if account.tenant_id != tenant.pk:
+        raise MilestoneError("Unknown partner account.")
+    track = Track.objects.filter(tenant=tenant, partner_type_id=account.partner_type_id).first()
+    if track is None:
+        raise MilestoneError(f"There is no milestone track for {account.partner_type.name}.")
+    now = timezone.now()
+    enrolled_at = enrolled_at or now
+    if enrolled_at > now:
+        raise MilestoneError("Tracking cannot start in the future.")
+    if PartnerTrack.objects.filter(tenant=tenant, account=account).exists():
+        raise MilestoneError(f"{account.name} already has milestone tracking.")
+    partner_track = PartnerTrack.objects.create(
+        tenant=tenant,
+        account=account,
+        track=track,
+        enrolled_at=enrolled_at,
+        activation_due_at=enrolled_at + timedelta(days=track.activation_window_days),
+    )
+    engine.materialise(partner_track_ids=[partner_track.pk], now=now)
+    engine.mark_dark(now=now, account_ids=[account.pk])
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        verb="milestones.tracking_started",
+        target=account,
+        partner_id=account.pk,
+        data={"track": str(account.partner_type), "enrolled_at": enrolled_at.isoformat()},
+    )
+    return partner_track

@@ -1,0 +1,50 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django_scopes import scope
+
+from apps.milestones.models import Alert, PartnerMilestone
+from apps.milestones.services import milestone_sweep_all_tenants, partner_track_start
+
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def day(n: float) -> datetime:
+    """Day n of a partner enrolled at T0."""
+    return T0 + timedelta(days=n)
+
+
+def start_tracking(program, account=None, *, at=T0):
+    """Start milestone tracking for `account` (default: the program's partner) at `at`."""
+    account = account or program.partner
+    with time_machine.travel(at, tick=False), scope(tenant=program.tenant):
+        return partner_track_start(tenant=program.tenant, actor=program.cam, account=account)
+
+
+def sweep(at):
+    with time_machine.travel(at, tick=False):
+        return milestone_sweep_all_tenants()
+
+
+def alerts(program, account=None, **filters):
+    with scope(tenant=program.tenant):
+        rows = Alert.objects.filter(tenant=program.tenant, **filters)
+        if account is not None:
+            rows = rows.filter(account=account)
+        return list(rows.select_related("rule", "rule__milestone").order_by("due_at", "id"))
+
+
+def item(program, key, account=None):
+    with scope(tenant=program.tenant):
+        return PartnerMilestone.objects.select_related("milestone").get(
+            tenant=program.tenant,
+            account=account or program.partner,
+            milestone__key=key,
+        )
+
+
+@pytest.fixture
+def tracked(acme):
+    """acme's partner (a Reseller / VAR) tracked from T0."""
+    return start_tracking(acme)
