@@ -2,6 +2,7 @@ from django.shortcuts import redirect, render
 
 from apps.accounts.selectors import home_url_for
 from apps.home.selectors import console_my_partners, console_recent_activity, console_summary
+from apps.milestones.selectors import cam_milestone_overview
 from apps.notifications.selectors import notifications_for
 from apps.onboarding.selectors import enrollment_counts, enrollment_for_partner, partner_todo
 from apps.partners.selectors import partner_account_of_membership, partner_users_of
@@ -25,6 +26,7 @@ def console_home(request):
             "summary": console_summary(tenant=request.tenant, user=request.user),
             "activity": console_recent_activity(tenant=request.tenant),
             "my_partners": console_my_partners(tenant=request.tenant, user=request.user),
+            "milestones": cam_milestone_overview(tenant=request.tenant, user=request.user),
         },
     )
 

@@ -13,6 +13,16 @@ class ExplorerFilterForm(forms.Form):
     cam = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="CAM")
     status = forms.ChoiceField(required=False, label="Status")
     region = forms.ChoiceField(required=False, label="Region")
+    activation = forms.ChoiceField(
+        required=False,
+        label="Activation",
+        choices=[
+            ("", "Any activation"),
+            ("activated", "Activated"),
+            ("not_activated", "Not activated yet"),
+            ("dark", "Dark partners"),
+        ],
+    )
     sort = forms.ChoiceField(required=False, choices=[(k, k) for k in EXPLORER_SORTS])
 
     def __init__(self, *args, partner_types, managers, **kwargs):
@@ -40,5 +50,6 @@ class ExplorerFilterForm(forms.Form):
             cam=data.get("cam"),
             status=data.get("status") or "",
             region=data.get("region") or "",
+            activation=data.get("activation") or "",
             sort=data.get("sort") or "name",
         )

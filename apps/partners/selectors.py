@@ -24,6 +24,7 @@ class ExplorerFilters:
     cam: int | None = None
     status: str = ""
     region: str = ""
+    activation: str = ""  # "activated", "not_activated" or "dark" (milestones writes both)
     sort: str = "name"
 
 
@@ -48,6 +49,12 @@ def partner_explorer_queryset(*, tenant, filters: ExplorerFilters) -> QuerySet[P
         rows = rows.filter(status=filters.status)
     if filters.region:
         rows = rows.filter(region=filters.region)
+    if filters.activation == "activated":
+        rows = rows.filter(activated_at__isnull=False)
+    elif filters.activation == "not_activated":
+        rows = rows.filter(activated_at__isnull=True)
+    elif filters.activation == "dark":
+        rows = rows.filter(dark_since__isnull=False)
     return rows.order_by(*EXPLORER_SORTS.get(filters.sort, EXPLORER_SORTS["name"]))
 
 

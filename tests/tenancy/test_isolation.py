@@ -24,8 +24,9 @@ pytestmark = pytest.mark.django_db
 TESTS_DIR = Path(__file__).resolve().parents[1]
 
 # URL prefixes that are not tenant product pages: the operator's admin, allauth's own
-# pages (tested in tests/accounts), and the health check.
-NOT_PRODUCT = ("admin/", "accounts/", "healthz")
+# pages (tested in tests/accounts), the health check, and the REST API, which authenticates
+# with per-tenant API keys instead of sessions (its isolation is tested in tests/api).
+NOT_PRODUCT = ("admin/", "accounts/", "healthz", "api/")
 
 
 def _walk(patterns, prefix=""):

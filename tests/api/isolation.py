@@ -1,0 +1,18 @@
+"""Samples for the isolation walker: an API key of the program (console pages only; the
+API itself is tested in tests/api/test_events_api.py)."""
+
+from apps.api.models import ApiKey
+
+
+def setup(program):
+    from django_scopes import scope
+
+    from apps.api.services import api_key_create
+
+    with scope(tenant=program.tenant):
+        api_key_create(tenant=program.tenant, actor=program.admin, name="Isolation")
+
+
+def samples(program):
+    key = ApiKey.objects.filter(tenant=program.tenant).first()
+    return {"api_console:revoke": {"key_id": key.pk}} if key else {}
