@@ -102,7 +102,9 @@ class Command(BaseCommand):
                 self._acme_content(acme)
                 self._acme_onboarding(acme)
                 self._acme_applications(acme)
+                self._acme_milestones(acme)
             with scope(tenant=globex):
+                self._milestone_template(globex)
                 staff_member_add(
                     tenant=globex,
                     actor=None,
@@ -469,3 +471,64 @@ class Command(BaseCommand):
         deal = next((a for a in articles if "deal" in a.title.lower()), None)
         first = next((a for a in articles if a is not deal), None)
         return asset, first, deal
+
+    @staticmethod
+    def _milestone_template(tenant: Tenant) -> None:
+        """Programs created before milestones existed get the seed-004 template too."""
+        from apps.milestones.services import milestone_template_install
+
+        milestone_template_install(tenant=tenant)
+
+    def _acme_milestones(self, acme: Tenant) -> None:
+        """Contoso Managed IT (MSP) enrolled 40 days ago with part of its milestones done, and
+        Adventure Works Referrals (30-day window) 45 days ago with none: after the first
+        sweep the CAM has overdue alerts, and Adventure Works is a dark partner."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from apps.milestones.models import PartnerTrack
+        from apps.milestones.services import milestone_event_record, partner_track_start
+
+        self._milestone_template(acme)
+        cam = get_user_model().objects.get(email="cam@acme.test")
+        now = timezone.now()
+        contoso = PartnerAccount.objects.get(tenant=acme, name="Contoso Managed IT")
+        if not PartnerTrack.objects.filter(tenant=acme, account=contoso).exists():
+            enrolled = now - timedelta(days=40)
+            partner_track_start(tenant=acme, actor=cam, account=contoso, enrolled_at=enrolled)
+            course = {"course": "Acme Cloud Deployment Specialist"}
+            for day, type_, source, reference, data in [
+                (2, "profile.completed", "console", "", {"label": "Partner profile completed"}),
+                (18, "certification.attempted", "api", "technical", course),
+                (19, "certification.failed", "api", "technical", {**course, "score": 64}),
+                (
+                    33,
+                    "mdf.requested",
+                    "api",
+                    "MDF-2207",
+                    {"campaign": "Managed backup webinar", "amount": 5000, "currency": "USD"},
+                ),
+                (
+                    38,
+                    "deal.registered",
+                    "api",
+                    "DR-1042",
+                    {"customer": "Initech", "amount": 48000, "currency": "USD"},
+                ),
+            ]:
+                milestone_event_record(
+                    tenant=acme,
+                    account_id=contoso.pk,
+                    type=type_,
+                    source=source,
+                    actor=cam if source == "console" else None,
+                    occurred_at=enrolled + timedelta(days=day, hours=3),
+                    reference=reference,
+                    data=data,
+                )
+        adventure = PartnerAccount.objects.get(tenant=acme, name="Adventure Works Referrals")
+        if not PartnerTrack.objects.filter(tenant=acme, account=adventure).exists():
+            partner_track_start(
+                tenant=acme, actor=cam, account=adventure, enrolled_at=now - timedelta(days=45)
+            )
