@@ -74,8 +74,23 @@ def application_status_counts(*, tenant) -> dict[str, int]:
     return {status: counts.get(status, 0) for status in ApplicationStatus.values}
 
 
+PENDING_COUNT_TTL = 300  # seconds; every change of a pending application also clears it
+
+
+def pending_count_key(tenant_id: int) -> str:
+    return f"applications:pending-count:{tenant_id}"
+
+
 def applications_pending_count(*, tenant) -> int:
-    return Application.objects.filter(tenant=tenant, status=ApplicationStatus.PENDING).count()
+    """Pending applications (the console's nav badge), kept in the cache between changes."""
+    from django.core.cache import cache
+
+    key = pending_count_key(tenant.pk)
+    count = cache.get(key)
+    if count is None:
+        count = Application.objects.filter(tenant=tenant, status=ApplicationStatus.PENDING).count()
+        cache.set(key, count, PENDING_COUNT_TTL)
+    return count
 
 
 def application_get(*, tenant, pk: int) -> Application:

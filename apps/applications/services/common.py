@@ -99,5 +99,17 @@ def send_after_commit(*, tenant, kind: str, application_id=None, email: str = ""
     )
 
 
+def pending_changed(*, tenant_id: int) -> None:
+    """The number of pending applications may change: clear the nav badge's cached count now
+    and again at commit (a page rendered in between may have cached the old number)."""
+    from django.core.cache import cache
+
+    from apps.applications.selectors import pending_count_key
+
+    key = pending_count_key(tenant_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
+
+
 def email_domain(email: str) -> str:
     return email.rsplit("@", 1)[-1].strip().lower().rstrip(".")

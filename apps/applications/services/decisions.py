@@ -26,6 +26,7 @@ from apps.applications.services.common import (
     ApplicationError,
     InvalidTransition,
     lock_application,
+    pending_changed,
     require,
     send_after_commit,
 )
@@ -160,6 +161,7 @@ def _notify_team_request(*, tenant, application: Application, account: PartnerAc
 
 
 def _record(application: Application, *, status: str, actor, via: str, account=None, reason=""):
+    pending_changed(tenant_id=application.tenant_id)
     application.status = status
     application.decided_by = actor
     application.decided_at = timezone.now()

@@ -22,6 +22,7 @@ from apps.applications.services.common import (
     TRANSITIONS,
     ApplicationError,
     email_domain,
+    pending_changed,
     send_after_commit,
 )
 from apps.applications.services.decisions import Decision, application_decide
@@ -179,6 +180,7 @@ def _confirm_now(*, tenant, application: Application) -> Decision:
     Application.objects.filter(tenant=tenant, pk=application.pk, status__in=sources).update(
         status=target, confirmed_at=now, confirm_token_hash=None, updated_at=now
     )
+    pending_changed(tenant_id=tenant.pk)
     audit_record(
         tenant=tenant,
         actor=None,
@@ -236,6 +238,7 @@ def application_confirm(*, tenant, token: str) -> Confirmation:
         if application.confirmed_at is not None:
             return Confirmation(ALREADY_CONFIRMED, application)
         return Confirmation(EXPIRED, application)
+    pending_changed(tenant_id=tenant.pk)
     audit_record(
         tenant=tenant,
         actor=None,
