@@ -18,6 +18,8 @@ from apps.applications.services.intake import (
     CONFIRMED,
     EXPIRED,
     INVALID,
+    NEW,
+    UPDATED,
 )
 from apps.partners.selectors import partner_types_for
 from apps.tenancy.access import public_view
@@ -80,7 +82,7 @@ def _submit(request, form, *, invitation=None):
     )
     verified = invitation is not None and email == invitation.email
     try:
-        application_submit(
+        submission = application_submit(
             tenant=request.tenant,
             applicant=applicant,
             invitation=invitation,
@@ -90,7 +92,7 @@ def _submit(request, form, *, invitation=None):
     except ApplicationError as exc:
         form.add_error(None, str(exc))
         return _render_form(request, form, invitation=invitation, status=422)
-    if verified:
+    if verified and submission.outcome in (NEW, UPDATED):
         return redirect(request.path)  # the invitation page now shows the outcome
     return redirect("applications_public:sent")
 

@@ -279,3 +279,17 @@ def test_console_resend_and_revoke(acme, client_for, invite):
     assert invitation.status == InvitationStatus.REVOKED
     response = client.post(url + "revoke/", follow=True)
     assert b"already revoked" in response.content
+
+
+def test_an_invitee_who_became_a_member_meanwhile_gets_the_neutral_page(acme, client_for, invite):
+    from apps.partners.services import partner_user_add
+
+    _, link = invite()
+    with scope(tenant=acme.tenant):
+        partner_user_add(
+            tenant=acme.tenant, actor=acme.cam, account=acme.partner, email="jane@contoso.example"
+        )
+    response = client_for(acme).post(link, _form(acme, "jane@contoso.example"))
+    assert response.status_code == 302 and response["Location"] == "/apply/sent/"
+    with scope(tenant=acme.tenant):
+        assert not Application.objects.exists()
