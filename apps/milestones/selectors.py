@@ -179,12 +179,12 @@ def alerts_for_digest(*, tenant, user, today: date) -> list[Alert]:
 
 def digest_recipients_all_tenants(*, today: date) -> list[tuple[int, int]]:
     """(tenant id, CAM user id) of everyone with open alerts and no digest yet today."""
-    sent_today = AlertDigest.objects.filter(
-        tenant_id=OuterRef("tenant_id"),
-        user_id=OuterRef("account__cam_id"),
-        last_sent_on__gte=today,
-    )
     with scopes_disabled():
+        sent_today = AlertDigest.objects.filter(
+            tenant_id=OuterRef("tenant_id"),
+            user_id=OuterRef("account__cam_id"),
+            last_sent_on__gte=today,
+        )
         return list(
             Alert.objects.filter(
                 status=AlertStatus.OPEN,
@@ -459,4 +459,8 @@ def milestone_tracks_overview(*, tenant) -> dict:
     }
     for milestone in milestones:
         milestone.track_count = shared.get(milestone.pk, 0)
+    for track in tracks:
+        track.activation = [
+            link.milestone for link in track.links.all() if link.counts_for_activation
+        ]
     return {"tracks": tracks, "milestones": milestones, "track_total": len(tracks)}

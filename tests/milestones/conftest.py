@@ -6,6 +6,7 @@ from django_scopes import scope
 
 from apps.milestones.models import Alert, PartnerMilestone
 from apps.milestones.services import milestone_sweep_all_tenants, partner_track_start
+from tests.onboarding.conftest import journey  # noqa: F401 - shared fixture
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 

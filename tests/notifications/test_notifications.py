@@ -140,7 +140,8 @@ def test_notification_list_query_count_is_constant(acme, client_for, django_asse
     client = client_for(acme, acme.cam)
     for _ in range(30):
         _notify(acme, acme.cam, email=False)
-    with django_assert_max_num_queries(8):
+    # 9: the first page of a session also counts the Alerts nav badge (cached afterwards).
+    with django_assert_max_num_queries(9):
         assert client.get("/notifications/").status_code == 200
 
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.audit.services import audit_record
+from apps.milestones.counts import alerts_changed
 from apps.milestones.models import Alert, AlertStatus
 from apps.partners.models import PartnerAccount
 from apps.tenancy.models import Membership, Role
@@ -52,6 +53,7 @@ def _check(alert: Alert, event: str) -> None:
 
 
 def _audit(*, tenant, actor, alert: Alert, verb: str, before: str, data: dict | None = None):
+    alerts_changed(tenant_ids=[tenant.pk])
     audit_record(
         tenant=tenant,
         actor=actor,

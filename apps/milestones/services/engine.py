@@ -39,12 +39,14 @@ class Applied:
     # (partner milestone id, tenant id, account id, milestone id)
     satisfied: list[int] = field(default_factory=list)  # checkpoint ids
     resolved: list[int] = field(default_factory=list)  # alert ids
+    resolved_tenants: set[int] = field(default_factory=set)
     activated: list[tuple[int, int]] = field(default_factory=list)  # (account id, tenant id)
 
     def merge(self, other: "Applied") -> "Applied":
         self.completed += other.completed
         self.satisfied += other.satisfied
         self.resolved += other.resolved
+        self.resolved_tenants |= other.resolved_tenants
         self.activated += other.activated
         return self
 
@@ -139,6 +141,7 @@ def apply_events(*, where: str, params: dict, now: datetime) -> Applied:
             {"cp_ids": applied.satisfied, "now": now},
         )
         applied.resolved = [row[0] for row in resolved]
+        applied.resolved_tenants = {row[1] for row in resolved}
         _audit_many(
             [
                 (tenant_id, account_id, "alert.resolved", "milestones.alert", alert_id, label)

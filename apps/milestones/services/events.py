@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
+from apps.milestones.counts import alerts_changed
 from apps.milestones.models import CHECK_OFF_EVENT, Milestone, PartnerMilestone
 from apps.milestones.services import engine
 from apps.milestones.services.setup import MilestoneError
@@ -96,6 +97,7 @@ def milestone_event_record(
         result.completed_milestone_ids = [row[3] for row in applied.completed]
         result.resolved_alert_ids = applied.resolved
         result.activated = bool(applied.activated)
+        alerts_changed(tenant_ids=applied.resolved_tenants)
     return result
 
 

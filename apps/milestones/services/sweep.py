@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from apps.milestones.counts import alerts_changed
 from apps.milestones.models import Alert, AlertKind
 from apps.milestones.services import engine
 
@@ -102,6 +103,7 @@ def milestone_sweep_all_tenants(*, now: datetime | None = None) -> SweepResult:
             )
         )
         _advance("events", at=now)
+        alerts_changed(tenant_ids=applied.resolved_tenants)
     result.milestones_completed = len(applied.completed)
     result.alerts_resolved = len(applied.resolved)
     result.partners_activated = len(applied.activated)
@@ -113,6 +115,7 @@ def milestone_sweep_all_tenants(*, now: datetime | None = None) -> SweepResult:
         with transaction.atomic():
             claimed, raised = engine.raise_due(now=now, batch=RAISE_BATCH)
             _notify_reminders([row[0] for row in raised if row[3] == AlertKind.REMINDER])
+            alerts_changed(tenant_ids=[row[1] for row in raised])
         result.checkpoints_claimed += claimed
         result.alerts_raised += [row[0] for row in raised]
         if claimed < RAISE_BATCH:

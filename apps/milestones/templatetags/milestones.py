@@ -1,20 +1,23 @@
 from django import template
+from django.utils import timezone
 
-from apps.milestones.selectors import open_alert_count
+from apps.milestones.counts import open_alert_count_cached
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
 def open_alerts(context) -> int:
-    """The console nav badge: the user's open alerts. One query a request."""
+    """The console nav badge: the user's open alerts (cached, see apps/milestones/counts.py)."""
     request = context.get("request")
     membership = getattr(request, "membership", None)
     if membership is None or not membership.is_staff_role:
         return 0
     cached = getattr(request, "_open_alerts", None)
     if cached is None:
-        cached = open_alert_count(tenant=request.tenant, user=request.user, membership=membership)
+        cached = open_alert_count_cached(
+            tenant=request.tenant, user=request.user, membership=membership
+        )
         request._open_alerts = cached
     return cached
 
@@ -57,8 +60,39 @@ def event_label(event) -> str:
 
 
 @register.filter
-def days_until(moment, now) -> int:
-    """Whole days from `now` to `moment` (negative when past)."""
-    if moment is None or now is None:
-        return 0
-    return (moment - now).days if moment >= now else -((now - moment).days)
+def days_ago(moment, now=None) -> str:
+    """ "today", "yesterday", "12 days ago"."""
+    if moment is None:
+        return ""
+    days = ((now or timezone.now()) - moment).days
+    if days <= 0:
+        return "today"
+    if days == 1:
+        return "yesterday"
+    return f"{days} days ago"
+
+
+@register.filter
+def days_overdue(moment, now=None) -> str:
+    days = ((now or timezone.now()) - moment).days
+    if days <= 0:
+        return "Due today"
+    return f"{days} day{'s' if days != 1 else ''} overdue"
+
+
+@register.filter
+def due_in(moment, now=None) -> str:
+    days = (moment - (now or timezone.now())).days
+    if days <= 0:
+        return "Due today"
+    if days == 1:
+        return "Due tomorrow"
+    return f"Due in {days} days"
+
+
+SOURCES = {"api": "API", "console": "Console", "onboarding": "Onboarding", "content": "Library"}
+
+
+@register.filter
+def source_label(source: str) -> str:
+    return SOURCES.get(source, (source or "").capitalize())
