@@ -8,6 +8,7 @@ instead of sending every task twice.
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -26,5 +27,19 @@ app.conf.beat_schedule = {
     "onboarding-reconcile": {
         "task": "apps.onboarding.tasks.onboarding_reconcile",
         "schedule": 60.0,
+    },
+    # Milestones: starts tracking for newly enrolled partners, applies new events (and content
+    # library opens), marks dark partners and raises every due alert exactly once; idempotent,
+    # so a late or duplicate run is harmless. Expires rather than queueing up behind a backlog.
+    "milestones-sweep": {
+        "task": "apps.milestones.tasks.milestone_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # The CAMs' daily alert digest: hourly, so a missed hour catches up; each CAM gets one
+    # email a day (claimed in the database), from 07:00 UTC.
+    "milestones-alert-digest": {
+        "task": "apps.milestones.tasks.alert_digests_send",
+        "schedule": crontab(minute=5),
     },
 }

@@ -352,6 +352,9 @@ def review_package(*, tenant, account, now: datetime | None = None) -> dict | No
         "orientation": enrollment_counts(tenant=tenant, enrollment=enrollment)
         if enrollment
         else None,
+        "orientation_row": next(
+            (r for r in timeline["rows"] if r.milestone.key == "orientation"), None
+        ),
         "review": reviews[0] if reviews else None,
         "plan": plan,
         "alerts": open_alerts,

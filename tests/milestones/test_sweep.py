@@ -284,3 +284,14 @@ def test_the_sweeps_queries_do_not_grow_with_partners(acme, django_assert_max_nu
         sweep(day(15) + timedelta(days=15))
     with scopes_disabled():
         assert PartnerMilestone.objects.count() == 500 * 9
+
+
+def test_the_sweep_and_the_digest_are_in_the_beat_schedule():
+    from config.celery import app
+
+    schedule = app.conf.beat_schedule
+    assert schedule["milestones-sweep"]["task"] == "apps.milestones.tasks.milestone_sweep"
+    assert schedule["milestones-sweep"]["schedule"] == 60.0
+    digest = schedule["milestones-alert-digest"]
+    assert digest["task"] == "apps.milestones.tasks.alert_digests_send"
+    assert app.tasks[digest["task"]] and app.tasks[schedule["milestones-sweep"]["task"]]
