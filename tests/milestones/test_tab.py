@@ -147,3 +147,14 @@ def test_another_cams_partner_is_visible_to_every_cam(acme, client_for):
         f"/console/partners/{acme.other_partner.pk}/milestones/"
     )
     assert response.status_code == 200
+
+
+def test_a_review_held_can_be_logged_from_the_tab_too(acme, client_for, tracked):
+    with time_machine.travel(day(78), tick=False):
+        response = client_for(acme, acme.cam).post(
+            _url(acme, "log/"), {"activity": "review_held", "note": "Held with their CEO"}
+        )
+        assert response.status_code == 302
+        review = client_for(acme, acme.cam).get(_url(acme, "review/")).content.decode()
+    assert item(acme, "ninety-day-review").completed_at == day(78)
+    assert "Held with their CEO" in review

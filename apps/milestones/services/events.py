@@ -20,6 +20,7 @@ ACTIVITIES: dict[str, tuple[str, str, str]] = {
     "welcome_call": ("call.logged", "welcome", "Welcome call held"),
     "call": ("call.logged", "", "Call with the partner"),
     "review_scheduled": ("review.scheduled", "", "90-day review scheduled"),
+    "review_held": ("review.held", "90-day", "90-day review held"),
     "profile_completed": ("profile.completed", "", "Partner profile completed"),
     "sales_certification_attempted": (
         "certification.attempted",
