@@ -58,9 +58,10 @@ def _samples(program):
     merged = {}
     for module_path in sorted(TESTS_DIR.glob("*/isolation.py")):
         module = importlib.import_module(f"tests.{module_path.parent.name}.isolation")
-        if hasattr(module, "setup") and not getattr(program, f"_setup_{module_path.parent.name}", False):
+        flag = f"_setup_{module_path.parent.name}"
+        if hasattr(module, "setup") and not getattr(program, flag, False):
             module.setup(program)
-            setattr(program, f"_setup_{module_path.parent.name}", True)
+            setattr(program, flag, True)
         with scopes_disabled():
             merged.update(module.samples(program))
     return merged
