@@ -14,7 +14,9 @@ def test_notification_email_is_sent_by_a_real_worker(acme, celery_worker_process
     celery_worker_process.start()
     with scope(tenant=acme.tenant):
         notification = notification_create(
-            tenant=acme.tenant, recipient=acme.cam, kind="partner_assigned",
+            tenant=acme.tenant,
+            recipient=acme.cam,
+            kind="partner_assigned",
             context={"partner": acme.partner, "actor_name": "Ada Admin"},
             url=f"/console/partners/{acme.partner.pk}/",
         )

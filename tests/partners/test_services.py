@@ -115,16 +115,23 @@ def test_partner_events_are_idempotent_by_key(acme):
 
     with scope(tenant=acme.tenant):
         first, created = partner_event_record(
-            tenant=acme.tenant, account_id=acme.partner.pk, type="Deal.Registered",
-            source="api", idempotency_key="crm-123",
+            tenant=acme.tenant,
+            account_id=acme.partner.pk,
+            type="Deal.Registered",
+            source="api",
+            idempotency_key="crm-123",
         )
         again, created_again = partner_event_record(
-            tenant=acme.tenant, account_id=acme.partner.pk, type="deal.registered",
-            source="api", idempotency_key="crm-123",
+            tenant=acme.tenant,
+            account_id=acme.partner.pk,
+            type="deal.registered",
+            source="api",
+            idempotency_key="crm-123",
         )
         assert created and not created_again and first.pk == again.pk
         assert first.type == "deal.registered"
         with pytest.raises(PartnerError):
-            partner_event_record(tenant=acme.tenant, account_id=acme.partner.pk, type="x",
-                                 source="carrier-pigeon")
+            partner_event_record(
+                tenant=acme.tenant, account_id=acme.partner.pk, type="x", source="carrier-pigeon"
+            )
         assert PartnerEvent.objects.filter(type="deal.registered").count() == 1
