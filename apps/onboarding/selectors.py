@@ -3,7 +3,6 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from apps.audit.models import AuditEvent
 from apps.onboarding.models import (
     DONE_STATUSES,
-    Action,
     ActionFile,
     ActionProgress,
     ActionStatus,
@@ -128,10 +127,11 @@ def enrollments_due_for_advance_all_tenants(*, limit: int = 500) -> list[tuple[i
     from django_scopes import scopes_disabled
 
     with scopes_disabled():
-        applicable = Action.objects.filter(
+        # Actions the partner had in the stage, archived ones included (see progress.py).
+        applicable = ActionProgress.objects.filter(
             tenant_id=OuterRef("tenant_id"),
-            stage_id=OuterRef("current_stage_id"),
-            archived_at__isnull=True,
+            enrollment_id=OuterRef("pk"),
+            action__stage_id=OuterRef("current_stage_id"),
         )
         open_progress = ActionProgress.objects.filter(
             tenant_id=OuterRef("tenant_id"),

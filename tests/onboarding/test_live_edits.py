@@ -138,3 +138,23 @@ def test_form_definition_is_checked(acme, journey):
                 title="Deck",
                 requires_approval=True,
             )
+
+
+def test_archiving_every_open_action_of_the_current_stage_never_blocks(acme, journey):
+    with scope(tenant=acme.tenant):
+        for title in ("Legal details", "Tax form"):
+            action_archive(tenant=acme.tenant, actor=acme.admin, action=journey.actions[title])
+    onboarding_reconcile()
+    with scope(tenant=acme.tenant):
+        assert Enrollment.objects.get(pk=journey.enrollment.pk).current_stage == journey.stages[1]
+
+
+def test_moving_an_archived_action_or_stage_changes_nothing(acme, journey):
+    with scope(tenant=acme.tenant):
+        action = journey.actions["Tax form"]
+        action_archive(tenant=acme.tenant, actor=acme.admin, action=action)
+        from apps.onboarding.services.pipelines import action_move
+
+        action_move(tenant=acme.tenant, actor=acme.admin, action=action, direction="up")
+        stage_archive(tenant=acme.tenant, actor=acme.admin, stage=journey.stages[3])
+        stage_move(tenant=acme.tenant, actor=acme.admin, stage=journey.stages[3], direction="up")

@@ -147,7 +147,9 @@ def stage_archive(*, tenant, actor, stage: Stage) -> Stage:
 
 def _swap(model, *, tenant, obj, siblings, direction: str) -> None:
     ordered = list(siblings.order_by("position", "id"))
-    index = next(i for i, o in enumerate(ordered) if o.pk == obj.pk)
+    index = next((i for i, o in enumerate(ordered) if o.pk == obj.pk), None)
+    if index is None:  # archived: it has no place in the order any more
+        return
     other = index - 1 if direction == "up" else index + 1
     if not 0 <= other < len(ordered):
         return

@@ -9,6 +9,7 @@ effects (notifications, auto-advance) only after the commit.
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from apps.audit.services import audit_record
@@ -394,16 +395,22 @@ def _lock_enrollment(*, tenant, enrollment_id: int) -> Enrollment:
 
 
 def _open_action_count(*, tenant, enrollment: Enrollment, stage_id: int) -> tuple[int, int]:
-    """(applicable actions, of which not done) in one stage for one enrollment."""
+    """(actions the partner had in this stage, of which live and not done).
+
+    Actions removed from the pipeline still count in the first number: a stage whose
+    actions were all archived is finished, not a stage without actions waiting for a CAM.
+    """
     rows = ActionProgress.objects.filter(
-        tenant=tenant,
-        enrollment=enrollment,
-        action__stage_id=stage_id,
-        action__archived_at__isnull=True,
+        tenant=tenant, enrollment=enrollment, action__stage_id=stage_id
     )
-    total = rows.count()
-    open_ = rows.exclude(status__in=DONE_STATUSES).count() if total else 0
-    return total, open_
+    counts = rows.aggregate(
+        total=Count("id"),
+        open=Count(
+            "id",
+            filter=Q(action__archived_at__isnull=True) & ~Q(status__in=DONE_STATUSES),
+        ),
+    )
+    return counts["total"], counts["open"]
 
 
 def _next_stage(*, tenant, enrollment: Enrollment) -> Stage | None:
