@@ -227,6 +227,9 @@ class ActionProgress(TenantOwned):
             ),
         ]
 
+    def __str__(self) -> str:
+        return self.action.title
+
 
 class ActionFile(TenantOwned):
     """A file a partner uploaded for an Upload document action (all rounds kept)."""
