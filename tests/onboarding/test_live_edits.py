@@ -158,3 +158,13 @@ def test_moving_an_archived_action_or_stage_changes_nothing(acme, journey):
         action_move(tenant=acme.tenant, actor=acme.admin, action=action, direction="up")
         stage_archive(tenant=acme.tenant, actor=acme.admin, stage=journey.stages[3])
         stage_move(tenant=acme.tenant, actor=acme.admin, stage=journey.stages[3], direction="up")
+
+
+def test_blank_names_are_refused(acme, journey):
+    from apps.onboarding.services.pipelines import pipeline_create
+
+    with scope(tenant=acme.tenant):
+        with pytest.raises(PipelineError, match="name"):
+            pipeline_create(tenant=acme.tenant, actor=acme.admin, name="   ")
+        with pytest.raises(PipelineError, match="name"):
+            stage_create(tenant=acme.tenant, actor=acme.admin, pipeline=journey.pipeline, name="")

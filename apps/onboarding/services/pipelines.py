@@ -35,6 +35,13 @@ class PipelineError(Exception):
     """A pipeline edit broke a rule; the message is shown to the user."""
 
 
+def _name(value: str, what: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise PipelineError(f"Give the {what} a name.")
+    return value[:200]
+
+
 def _reconcile_after_commit() -> None:
     from apps.onboarding.tasks import onboarding_reconcile
 
@@ -43,7 +50,7 @@ def _reconcile_after_commit() -> None:
 
 @transaction.atomic
 def pipeline_create(*, tenant, actor, name: str, description: str = "") -> Pipeline:
-    name = name.strip()
+    name = _name(name, "pipeline")
     if Pipeline.objects.filter(tenant=tenant, name=name, archived_at__isnull=True).exists():
         raise PipelineError(f"A pipeline called “{name}” already exists.")
     pipeline = Pipeline.objects.create(tenant=tenant, name=name, description=description)
@@ -53,7 +60,7 @@ def pipeline_create(*, tenant, actor, name: str, description: str = "") -> Pipel
 
 @transaction.atomic
 def pipeline_update(*, tenant, actor, pipeline: Pipeline, name: str, description: str) -> Pipeline:
-    name = name.strip()
+    name = _name(name, "pipeline")
     clash = Pipeline.objects.filter(tenant=tenant, name=name, archived_at__isnull=True).exclude(
         pk=pipeline.pk
     )
@@ -100,7 +107,7 @@ def stage_create(*, tenant, actor, pipeline: Pipeline, name: str, description: s
     stage = Stage.objects.create(
         tenant=tenant,
         pipeline=pipeline,
-        name=name.strip(),
+        name=_name(name, "stage"),
         description=description,
         position=0 if position is None else position + 1,
     )
@@ -130,7 +137,7 @@ def stage_create(*, tenant, actor, pipeline: Pipeline, name: str, description: s
 
 @transaction.atomic
 def stage_update(*, tenant, actor, stage: Stage, name: str, description: str) -> Stage:
-    stage.name, stage.description = name.strip(), description
+    stage.name, stage.description = _name(name, "stage"), description
     stage.save(update_fields=["name", "description"])
     audit_record(tenant=tenant, actor=actor, verb="stage.updated", target=stage)
     return stage
