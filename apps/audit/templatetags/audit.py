@@ -5,6 +5,6 @@ register = template.Library()
 
 @register.filter
 def verb_label(verb: str) -> str:
-    """"application.approved" -> "Application approved", for verbs without their own wording."""
+    """Turn "application.approved" into "Application approved" (verbs without own wording)."""
     words = str(verb).replace(".", " ").replace("_", " ").strip()
     return words[:1].upper() + words[1:]
