@@ -3,7 +3,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.test import Client
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
 from apps.home.services import program_create, staff_member_add
 from apps.partners.models import PartnerType
@@ -251,3 +251,43 @@ def wait_for(predicate, timeout=60.0, interval=0.2):
             return True
         time.sleep(interval)
     return predicate()
+
+
+def race(*calls):
+    """Run the calls in parallel threads released together; return results or exceptions.
+
+    Each thread uses its own database connection (closed at the end), so this needs
+    `pytest.mark.django_db(transaction=True)`.
+    """
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(i, fn):
+        try:
+            barrier.wait()
+            results[i] = fn()
+        except Exception as exc:  # noqa: BLE001 - the test inspects it
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return results
+
+
+def in_scope(tenant, fn, **kwargs):
+    """A call of service `fn` for `tenant`, inside its scope (for `race`)."""
+
+    def call():
+        with scope(tenant=tenant):
+            return fn(tenant=tenant, **kwargs)
+
+    return call

@@ -1,9 +1,6 @@
 """People deciding the same application at the same moment, on the real database."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django_scopes import scope
 
 from apps.applications.models import Application, ApplicationStatus
@@ -26,40 +23,11 @@ from tests.applications.conftest import (
     reseller,
     submit,
 )
+from tests.conftest import in_scope, race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 S = ApplicationStatus
-
-
-def _race(*calls):
-    """Run the calls in parallel threads, released together; return results or errors."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(i, fn):
-        try:
-            barrier.wait()
-            results[i] = fn()
-        except Exception as exc:  # noqa: BLE001 - the test inspects it
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results
-
-
-def _in_scope(tenant, fn, **kwargs):
-    def call():
-        with scope(tenant=tenant):
-            return fn(tenant=tenant, **kwargs)
-
-    return call
 
 
 def _decisions(program, application):
@@ -82,9 +50,9 @@ def test_two_cams_approving_at_once_create_one_account(acme, round_):
     app = apply_and_confirm(acme, f"peter{round_}@initech.example").application
     with scope(tenant=acme.tenant):
         before = PartnerAccount.objects.count()
-    results = _race(
-        _in_scope(acme.tenant, application_approve, actor=acme.cam, application_id=app.pk),
-        _in_scope(acme.tenant, application_approve, actor=acme.admin, application_id=app.pk),
+    results = race(
+        in_scope(acme.tenant, application_approve, actor=acme.cam, application_id=app.pk),
+        in_scope(acme.tenant, application_approve, actor=acme.admin, application_id=app.pk),
     )
     errors = [r for r in results if isinstance(r, Exception)]
     assert len(errors) == 1 and isinstance(errors[0], InvalidTransition), results
@@ -97,9 +65,9 @@ def test_two_cams_approving_at_once_create_one_account(acme, round_):
 
 def test_approve_racing_reject_makes_one_decision(acme):
     app = apply_and_confirm(acme, "peter@initech.example").application
-    results = _race(
-        _in_scope(acme.tenant, application_approve, actor=acme.cam, application_id=app.pk),
-        _in_scope(
+    results = race(
+        in_scope(acme.tenant, application_approve, actor=acme.cam, application_id=app.pk),
+        in_scope(
             acme.tenant,
             application_reject,
             actor=acme.admin,
@@ -122,11 +90,11 @@ def test_approve_racing_reject_makes_one_decision(acme):
 def test_partner_admin_racing_a_cam_one_wins(acme, round_):
     configure(acme, domain_matching=True)
     app = apply_and_confirm(acme, f"newbie{round_}@one.acme.test").application
-    results = _race(
-        _in_scope(
+    results = race(
+        in_scope(
             acme.tenant, application_team_add, actor=acme.partner_admin, application_id=app.pk
         ),
-        _in_scope(
+        in_scope(
             acme.tenant,
             application_add_to_account,
             actor=acme.cam,
@@ -146,11 +114,11 @@ def test_partner_admin_racing_a_cam_one_wins(acme, round_):
 def test_partner_admin_declining_while_a_cam_approves(acme):
     configure(acme, domain_matching=True)
     app = apply_and_confirm(acme, "newbie@one.acme.test").application
-    results = _race(
-        _in_scope(
+    results = race(
+        in_scope(
             acme.tenant, application_team_decline, actor=acme.partner_admin, application_id=app.pk
         ),
-        _in_scope(acme.tenant, application_approve, actor=acme.cam, application_id=app.pk),
+        in_scope(acme.tenant, application_approve, actor=acme.cam, application_id=app.pk),
     )
     assert sum(isinstance(r, InvalidTransition) for r in results) == 1, results
     assert len(_decisions(acme, app)) == 1
@@ -160,9 +128,9 @@ def test_a_double_clicked_confirmation_confirms_and_decides_once(acme):
     configure(acme, auto_onboarding=True)
     app = submit(acme, "peter@initech.example").application
     token = issue_token(acme, app)
-    results = _race(
-        _in_scope(acme.tenant, application_confirm, token=token),
-        _in_scope(acme.tenant, application_confirm, token=token),
+    results = race(
+        in_scope(acme.tenant, application_confirm, token=token),
+        in_scope(acme.tenant, application_confirm, token=token),
     )
     assert sorted(r.state for r in results) == ["already_confirmed", "confirmed"], results
     with scope(tenant=acme.tenant):
@@ -174,7 +142,7 @@ def test_the_same_address_submitted_twice_at_once_makes_one_application(acme):
     from apps.applications.services import Applicant, application_submit
 
     def make(company):
-        return _in_scope(
+        return in_scope(
             acme.tenant,
             application_submit,
             applicant=Applicant(
@@ -186,7 +154,7 @@ def test_the_same_address_submitted_twice_at_once_makes_one_application(acme):
             ),
         )
 
-    results = _race(make("One"), make("Two"), make("Three"))
+    results = race(make("One"), make("Two"), make("Three"))
     assert not any(isinstance(r, Exception) for r in results), results
     assert sorted(r.outcome for r in results) == ["new", "updated", "updated"]
     with scope(tenant=acme.tenant):
@@ -207,9 +175,9 @@ def test_concurrent_approvals_spread_over_the_cams(acme):
     apps = [
         apply_and_confirm(acme, f"p{i}@c{i}.example", company=f"C{i}").application for i in range(2)
     ]
-    results = _race(
+    results = race(
         *(
-            _in_scope(acme.tenant, application_approve, actor=acme.admin, application_id=a.pk)
+            in_scope(acme.tenant, application_approve, actor=acme.admin, application_id=a.pk)
             for a in apps
         )
     )

@@ -1,9 +1,6 @@
 """Two people acting on one action at the same moment, on the real database."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.utils import timezone
 from django_scopes import scope
 
@@ -18,38 +15,9 @@ from apps.onboarding.services import (
     enrollment_advance,
     stage_move_next,
 )
+from tests.conftest import in_scope, race
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _race(*calls):
-    """Run the calls in parallel threads, released together; return results or errors."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(i, fn):
-        try:
-            barrier.wait()
-            results[i] = fn()
-        except Exception as exc:  # noqa: BLE001 - the test inspects it
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results
-
-
-def _in_scope(tenant, fn, **kwargs):
-    def call():
-        with scope(tenant=tenant):
-            return fn(tenant=tenant, **kwargs)
-
-    return call
 
 
 def _set(progress, **fields):
@@ -67,9 +35,9 @@ def test_two_cams_validating_at_once_make_one_transition(acme, journey, round_):
     progress = journey.progress("Legal details")
     _set(progress, status=ActionStatus.WAITING_FOR_APPROVAL)
     before = len(_audits(acme.tenant, progress))
-    results = _race(
-        _in_scope(acme.tenant, action_validate, actor=acme.cam, progress_id=progress.pk),
-        _in_scope(acme.tenant, action_validate, actor=acme.admin, progress_id=progress.pk),
+    results = race(
+        in_scope(acme.tenant, action_validate, actor=acme.cam, progress_id=progress.pk),
+        in_scope(acme.tenant, action_validate, actor=acme.admin, progress_id=progress.pk),
     )
     errors = [r for r in results if isinstance(r, Exception)]
     assert len(errors) == 1 and isinstance(errors[0], InvalidTransition), results
@@ -82,9 +50,9 @@ def test_two_cams_validating_at_once_make_one_transition(acme, journey, round_):
 def test_validate_racing_request_changes_one_wins(acme, journey):
     progress = journey.progress("Legal details")
     _set(progress, status=ActionStatus.WAITING_FOR_APPROVAL)
-    results = _race(
-        _in_scope(acme.tenant, action_validate, actor=acme.cam, progress_id=progress.pk),
-        _in_scope(
+    results = race(
+        in_scope(acme.tenant, action_validate, actor=acme.cam, progress_id=progress.pk),
+        in_scope(
             acme.tenant,
             action_request_changes,
             actor=acme.admin,
@@ -111,9 +79,9 @@ def test_partner_submitting_while_cam_invalidates(acme, journey):
         validated_by=acme.cam,
     )
     before = len(_audits(acme.tenant, progress))
-    results = _race(
-        _in_scope(acme.tenant, action_invalidate, actor=acme.cam, progress_id=progress.pk),
-        _in_scope(
+    results = race(
+        in_scope(acme.tenant, action_invalidate, actor=acme.cam, progress_id=progress.pk),
+        in_scope(
             acme.tenant,
             action_complete,
             actor=acme.partner_user,
@@ -142,10 +110,10 @@ def test_auto_advance_racing_a_cam_move_moves_once(acme, journey):
         for title in ("Legal details", "Tax form"):
             action_skip(tenant=acme.tenant, actor=acme.cam, progress_id=journey.progress(title).pk)
     stage_one = journey.stages[0]
-    results = _race(
-        _in_scope(acme.tenant, enrollment_advance, enrollment_id=journey.enrollment.pk),
-        _in_scope(acme.tenant, enrollment_advance, enrollment_id=journey.enrollment.pk),
-        _in_scope(
+    results = race(
+        in_scope(acme.tenant, enrollment_advance, enrollment_id=journey.enrollment.pk),
+        in_scope(acme.tenant, enrollment_advance, enrollment_id=journey.enrollment.pk),
+        in_scope(
             acme.tenant,
             stage_move_next,
             actor=acme.cam,
