@@ -6,28 +6,35 @@ SHELL := /bin/bash
 PYTEST_ARGS ?=
 export PYTEST_ARGS
 
-# uv from PATH, or as a module when pip put it somewhere off PATH.
-UV = $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+# uv: one bootstrap path for every target (scripts/services.sh): uv on PATH, else a private
+# virtualenv under .local/uv-venv made with python3 -m venv (python3-venv via apt-get as root).
+UV = bash scripts/services.sh uv
 
-.PHONY: help uv sync run test bench lint fmt migrate shell stop
+.PHONY: help uv sync lock hooks run test bench lint fmt migrate shell stop
 
 help:
 	@echo "make run      PostgreSQL + Redis + migrate + demo data + web/worker/beat on http://acme.localhost:8000/"
 	@echo "make test     full test suite on throwaway PostgreSQL/Redis (PYTEST_ARGS=\"-k foo\" to filter)"
 	@echo "make bench    benchmarks (scripts/bench.sh)"
-	@echo "make lint     ruff check + ruff format --check"
+	@echo "make lint     ruff check, ruff format --check, djlint, django-upgrade, mypy (scripts/lint.sh)"
 	@echo "make fmt      ruff --fix + ruff format"
+	@echo "make lock     re-lock uv.lock after editing pyproject.toml"
+	@echo "make hooks    install the pre-commit git hook (the same checks on each commit)"
 	@echo "make migrate  manage.py migrate against the 'make run' database"
 	@echo "make shell    manage.py shell against the 'make run' services"
 	@echo "make stop     stop the 'make run' PostgreSQL/Redis if left running"
 
 uv:
-	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
-		|| python3 -m pip install uv \
-		|| python3 -m pip install --user --break-system-packages uv
+	@bash scripts/services.sh ensure-uv
 
 sync: uv
 	$(UV) sync --frozen
+
+lock: uv
+	$(UV) lock
+
+hooks: sync
+	.venv/bin/pre-commit install
 
 run: uv
 	bash scripts/run.sh
@@ -43,7 +50,7 @@ bench: uv
 	fi
 
 lint: sync
-	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	bash scripts/lint.sh
 
 fmt: sync
 	.venv/bin/ruff check --fix . && .venv/bin/ruff format .

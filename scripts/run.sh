@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# make run: local PostgreSQL + Redis, migrate, seed, then gunicorn + celery
-# worker + celery beat. Ctrl-C (or any process exiting) stops everything.
+# make run: local PostgreSQL + Redis, migrate, seed (idempotent: it only adds what is missing),
+# then Django's development server + Celery worker + Celery beat. Code changes reload: runserver
+# reloads the web process itself; scripts/autorestart.py restarts the worker (apps/, config/,
+# templates/) and beat (config/). Ctrl-C (or the web server or a watcher exiting) stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/services.sh
@@ -47,12 +49,12 @@ dev_env
 .venv/bin/python manage.py collectstatic --noinput
 .venv/bin/python manage.py seed_demo
 
-.venv/bin/gunicorn config.wsgi --bind 127.0.0.1:8000 --workers 2 --threads 4 \
-    --access-logfile - &
+.venv/bin/python manage.py runserver 127.0.0.1:8000 &
 PIDS+=("$!")
-.venv/bin/celery -A config worker -l info --concurrency 2 &
+.venv/bin/python scripts/autorestart.py apps config templates -- \
+    .venv/bin/celery -A config worker -l info --concurrency 2 &
 PIDS+=("$!")
-.venv/bin/celery -A config beat -l info &
+.venv/bin/python scripts/autorestart.py config -- .venv/bin/celery -A config beat -l info &
 PIDS+=("$!")
 
 cat <<BANNER
@@ -69,6 +71,8 @@ cat <<BANNER
        admin@globex.test        program admin
 
    Outgoing mail is written to .local/mail/
+   Code changes reload the web server and restart the worker and beat;
+   after adding a migration, run "make migrate" in another terminal.
    PostgreSQL 127.0.0.1:$DEV_PG_PORT, Redis 127.0.0.1:$DEV_REDIS_PORT
    Press Ctrl-C to stop everything.
   ==================================================================

@@ -54,11 +54,19 @@ pg_bindir() {
     return 1
 }
 
+# uv lives in a private virtualenv when this script installs it: never in the system Python
+# (Debian marks it "externally managed", PEP 668) and never with pip assumed to exist.
+UV_VENV="$ONRAMP_ROOT/.local/uv-venv"
+
 # Print the command to run uv (may be "python3 -m uv"), or return 1.
 uv_cmd() {
     local ub
     if command -v uv >/dev/null 2>&1; then
         command -v uv
+        return 0
+    fi
+    if [[ -x "$UV_VENV/bin/uv" ]]; then
+        printf '%s\n' "$UV_VENV/bin/uv"
         return 0
     fi
     ub="$(python3 -m site --user-base 2>/dev/null || true)"
@@ -73,22 +81,46 @@ uv_cmd() {
     return 1
 }
 
+# Can python3 create a virtualenv with pip in it? (Debian ships ensurepip in python3-venv.)
+_python_can_venv() {
+    python3 -c 'import ensurepip, venv' >/dev/null 2>&1
+}
+
+# Install uv into $UV_VENV: python3 -m venv, then that venv's pip. As root, apt-get installs
+# python3-venv first when it is missing; otherwise the exact packages to install are printed.
 _ensure_uv() {
     uv_cmd >/dev/null && return 0
-    _log "uv not found; installing it with pip"
-    if ! python3 -m pip --version >/dev/null 2>&1; then
-        if _is_root; then
-            _apt_install python3-pip
+    command -v python3 >/dev/null 2>&1 \
+        || _die "python3 not found; install it first:  sudo apt-get install -y python3 python3-venv"
+    if ! _python_can_venv; then
+        if _is_root && command -v apt-get >/dev/null 2>&1; then
+            _apt_install python3-venv
+        elif _is_root; then
+            _die "python3 cannot create a virtualenv (no ensurepip); install your system's venv package for python3, or uv itself"
         else
-            _die "python3 has no pip; install the Debian package python3-pip (or uv itself) and retry"
+            _die "python3 cannot create a virtualenv (no ensurepip), which uv is installed into.
+    install it with:  sudo apt-get install -y python3-venv
+    (or install uv yourself: https://docs.astral.sh/uv/getting-started/installation/)"
         fi
+        _python_can_venv || _die "python3 still cannot create a virtualenv after installing python3-venv"
     fi
-    python3 -m pip install --quiet uv \
-        || { _is_root && python3 -m pip install --quiet --break-system-packages uv; } \
-        || { ! _is_root && python3 -m pip install --quiet --user --break-system-packages uv; } \
-        || _die "could not install uv with pip"
-    hash -r
-    uv_cmd >/dev/null || _die "uv was installed but cannot be found on PATH"
+    _log "uv not found; installing it into $UV_VENV (python3 -m venv + pip)"
+    rm -rf "$UV_VENV"
+    mkdir -p "$(dirname "$UV_VENV")"
+    python3 -m venv "$UV_VENV" || _die "python3 -m venv $UV_VENV failed"
+    "$UV_VENV/bin/python" -m pip install --quiet --disable-pip-version-check uv \
+        || _die "could not install uv from PyPI into $UV_VENV"
+    uv_cmd >/dev/null || _die "uv was installed into $UV_VENV but does not run"
+    _log "uv $("$UV_VENV/bin/uv" --version 2>/dev/null | cut -d' ' -f2) installed in $UV_VENV"
+}
+
+# Run uv with ARGS in the project directory, installing uv first if needed.
+uv_run() {
+    local uv
+    _ensure_uv
+    uv="$(uv_cmd)"
+    # shellcheck disable=SC2086  # "python3 -m uv" must split
+    (cd "$ONRAMP_ROOT" && $uv "$@")
 }
 
 _APT_UPDATED=""
@@ -125,11 +157,8 @@ ensure_tools() {
         useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres \
             || _die "could not create the postgres user"
     fi
-    local uv
-    uv="$(uv_cmd)"
     _log "uv sync --frozen"
-    # shellcheck disable=SC2086  # "python3 -m uv" must split
-    (cd "$ONRAMP_ROOT" && $uv sync --frozen) || _die "uv sync --frozen failed"
+    uv_run sync --frozen || _die "uv sync --frozen failed"
 }
 
 # Ask the kernel for a free TCP port on 127.0.0.1.
@@ -402,6 +431,8 @@ _services_usage() {
     cat >&2 <<'USAGE'
 usage: scripts/services.sh COMMAND [ARGS...]
   ensure-tools               install uv/PostgreSQL/Redis/Chromium if missing; uv sync --frozen
+  ensure-uv                  install uv (into .local/uv-venv) if it is not found
+  uv ARGS...                 run uv ARGS in the project, installing uv first if needed
   pg-start DIR PORT [fast]   start (or reuse) PostgreSQL on 127.0.0.1:PORT with data in DIR
   pg-stop DIR                stop PostgreSQL on DIR
   redis-start DIR PORT       start (or reuse) Redis on 127.0.0.1:PORT in DIR
@@ -418,6 +449,8 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
     shift || true
     case "$cmd" in
         ensure-tools | ensure_tools) ensure_tools ;;
+        ensure-uv | ensure_uv) _ensure_uv ;;
+        uv) uv_run "$@" ;;
         pg-start | pg_start) pg_start "$@" ;;
         pg-stop | pg_stop) pg_stop "$@" ;;
         redis-start | redis_start) redis_start "$@" ;;

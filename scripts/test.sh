@@ -67,7 +67,9 @@ fi
 # pytest runs as a background job so that a TERM/INT sent to this script is
 # handled at once (bash defers traps while a foreground command runs).
 rc=0
-.venv/bin/pytest -n 2 -p no:cacheprovider "${extra[@]}" "$@" &
+# --durations=25: the slowest tests, so the suite's time stays visible (a later
+# --durations=N in PYTEST_ARGS wins).
+.venv/bin/pytest -n 2 -p no:cacheprovider --durations=25 "${extra[@]}" "$@" &
 PYTEST_PID=$!
 wait "$PYTEST_PID" || rc=$?
 PYTEST_PID=""
