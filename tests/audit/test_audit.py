@@ -14,7 +14,7 @@ def test_record_keeps_actor_verb_target_and_data(acme):
         event = audit_record(
             tenant=acme.tenant,
             actor=acme.cam,
-            verb="partner.reviewed",
+            verb="partner.user_role_changed",
             target=acme.partner,
             data={"from": "a", "to": "b"},
             partner_id=acme.partner.pk,
@@ -28,7 +28,9 @@ def test_record_keeps_actor_verb_target_and_data(acme):
 
 def test_system_actor_is_labelled(acme):
     with scope(tenant=acme.tenant):
-        event = audit_record(tenant=acme.tenant, actor=None, verb="x", target=acme.partner)
+        event = audit_record(
+            tenant=acme.tenant, actor=None, verb="partner.activated", target=acme.partner
+        )
     assert event.actor_label == "system"
 
 
@@ -61,13 +63,13 @@ def test_partner_timeline_is_per_partner_and_newest_first(acme, globex):
         audit_record(
             tenant=acme.tenant,
             actor=acme.cam,
-            verb="late",
+            verb="milestone.checked_off",
             target=acme.partner,
             partner_id=acme.partner.pk,
         )
         timeline = list(audit_events_for_partner(tenant=acme.tenant, partner_id=acme.partner.pk))
     verbs = [e.verb for e in timeline]
-    assert verbs[0] == "late"
+    assert verbs[0] == "milestone.checked_off"
     assert "partner.created" in verbs
     assert all(e.partner_id == acme.partner.pk for e in timeline)
     assert all(e.tenant_id == acme.tenant.pk for e in timeline)

@@ -1,10 +1,13 @@
 from django import template
+from django.utils.safestring import SafeString
+
+from apps.audit.models import AuditEvent
+from apps.audit.vocabulary import audit_wording as _audit_wording
 
 register = template.Library()
 
 
 @register.filter
-def verb_label(verb: str) -> str:
-    """Turn "application.approved" into "Application approved" (verbs without own wording)."""
-    words = str(verb).replace(".", " ").replace("_", " ").strip()
-    return words[:1].upper() + words[1:]
+def audit_wording(event: AuditEvent) -> SafeString:
+    """The timeline sentence of an audit event, from its verb's declared label."""
+    return _audit_wording(event)

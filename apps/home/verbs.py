@@ -1,0 +1,9 @@
+"""The home app's audit verbs (the program and its staff), with their timeline wording."""
+
+from django.utils.translation import gettext_lazy as _
+
+from apps.audit.vocabulary import audit_verb
+
+PROGRAM_CREATED = audit_verb("program.created", _("Created the program"))
+STAFF_ADDED = audit_verb("staff.added", _("Added {user} to the program staff"))
+STAFF_ROLE_CHANGED = audit_verb("staff.role_changed", _("Changed {user}’s staff role"))

@@ -1,0 +1,92 @@
+"""The partners app's audit verbs, and the partner event log's vocabulary.
+
+Partner event types are declared like audit verbs: each app that records an event type
+declares it in its own `verbs.py` with `event_type(...)`; `partner_event_record` refuses an
+undeclared type, except from an external source (the API), whose clients name their own
+types (the API checks their shape and keeps `onboarding.*` and `milestone.*` for us).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from django.utils.translation import gettext_lazy as _
+
+from apps.audit.vocabulary import Label, Vocabulary, audit_verb
+
+PARTNER_CREATED = audit_verb(
+    "partner.created",
+    _("Created partner account <strong>{target}</strong>"),
+    when={"type": _("Created partner account <strong>{target}</strong> ({type})")},
+)
+PARTNER_DOMAIN_ADDED = audit_verb(
+    "partner.domain_added",
+    _('Added domain <span class="mono">{domain}</span> to <strong>{target}</strong>'),
+)
+PARTNER_USER_ADDED = audit_verb(
+    "partner.user_added", _("Added {user} to <strong>{target}</strong>")
+)
+PARTNER_USER_ROLE_CHANGED = audit_verb(
+    "partner.user_role_changed", _("Changed {user}’s role in <strong>{target}</strong>")
+)
+# Recorded for the milestones sweep (partner_accounts_activate_many / _mark_dark_many).
+PARTNER_ACTIVATED = audit_verb(
+    "partner.activated", _("Partner activated <strong>{target}</strong>")
+)
+PARTNER_WENT_DARK = audit_verb(
+    "partner.went_dark", _("Partner went dark <strong>{target}</strong>")
+)
+
+
+# --- Partner events ------------------------------------------------------------------------
+
+EVENT_TYPES = Vocabulary("partner event type")
+
+# Where an event comes from, with its label on the event log.
+EVENT_SOURCES: dict[str, Label] = {
+    "onboarding": _("Onboarding"),
+    "content": _("Library"),
+    "api": _("API"),
+    "console": _("Console"),
+    "applications": _("Applications"),
+    "system": _("System"),
+}
+# Sources whose senders name their own event types (declared or not).
+EXTERNAL_SOURCES = frozenset({"api"})
+
+
+def event_type(name: str, label: Label) -> str:
+    """Declare a partner event type (in an app's `verbs.py`); returns its name."""
+    return EVENT_TYPES.declare(name, label)
+
+
+def event_type_require(*, type: str, source: str) -> None:
+    """Refuse an undeclared event type (`UnknownVerb`), unless an external system sent it."""
+    if source not in EXTERNAL_SOURCES:
+        EVENT_TYPES.require(type)
+
+
+class _Event(Protocol):
+    type: str
+    reference: str
+    data: Any
+
+
+def event_wording(event: _Event) -> str:
+    """A readable sentence for a partner event (plain text: the template escapes it)."""
+    data = event.data if isinstance(event.data, dict) else {}
+    if data.get("label"):
+        return str(data["label"])
+    declared = EVENT_TYPES.get(event.type)
+    label = str(declared.label) if declared is not None else event.type
+    title = data.get("title") or data.get("stage")
+    if title:
+        return f"{label}: {title}"
+    if event.type.startswith("certification.") and event.reference:
+        return f"{label} ({event.reference})"
+    return label
+
+
+def event_source_label(source: str) -> str:
+    label = EVENT_SOURCES.get(source)
+    return str(label) if label is not None else (source or "").capitalize()
