@@ -43,11 +43,11 @@ class Milestone(TenantOwned):
 
     key = models.SlugField(max_length=60)
     name = models.CharField(max_length=200)
-    phase = models.PositiveSmallIntegerField(choices=Phase.choices)
+    phase = models.PositiveSmallIntegerField(choices=Phase)
     window_from_day = models.PositiveSmallIntegerField()
     window_to_day = models.PositiveSmallIntegerField()
     responsible = models.CharField(max_length=200, blank=True)
-    completion = models.CharField(max_length=12, choices=CompletionKind.choices)
+    completion = models.CharField(max_length=12, choices=CompletionKind)
     # The events that complete it (any of them), with a reference when it must match too.
     # For ACTION / STAGE they are derived from `action` / `stage`; empty for CHECK_OFF.
     event_types = ArrayField(models.CharField(max_length=80), default=list, blank=True)
@@ -101,7 +101,7 @@ class AlertRule(TenantOwned):
     event_types = ArrayField(models.CharField(max_length=80), default=list, blank=True)
     event_reference = models.CharField(max_length=200, blank=True)
     label = models.CharField(max_length=200)
-    kind = models.CharField(max_length=10, choices=AlertKind.choices, default=AlertKind.OVERDUE)
+    kind = models.CharField(max_length=10, choices=AlertKind, default=AlertKind.OVERDUE)
 
     class Meta:
         ordering = ["day", "id"]
@@ -243,7 +243,7 @@ class AlertCheckpoint(TenantOwned):
     rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="+")
     due_at = models.DateTimeField()
     fired_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=12, choices=CheckpointOutcome.choices, blank=True)
+    outcome = models.CharField(max_length=12, choices=CheckpointOutcome, blank=True)
     satisfied_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -287,7 +287,7 @@ class Alert(TenantOwned):
     )
     due_at = models.DateTimeField()
     raised_at = models.DateTimeField()
-    status = models.CharField(max_length=14, choices=AlertStatus.choices, default=AlertStatus.OPEN)
+    status = models.CharField(max_length=14, choices=AlertStatus, default=AlertStatus.OPEN)
     # Hidden from the inbox, the counts and the digest before this date.
     snoozed_until = models.DateField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
@@ -344,7 +344,7 @@ class BusinessPlan(TenantOwned):
     revenue_target = models.CharField(max_length=200)
     certification_goals = models.TextField(blank=True)
     marketing_commitments = models.TextField(blank=True)
-    qbr_cadence = models.CharField(max_length=20, choices=QbrCadence.choices, blank=True)
+    qbr_cadence = models.CharField(max_length=20, choices=QbrCadence, blank=True)
     notes = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -367,7 +367,7 @@ class BusinessPlanItem(TenantOwned):
 
     plan = models.ForeignKey(BusinessPlan, on_delete=models.CASCADE, related_name="items")
     description = models.CharField(max_length=300)
-    owner = models.CharField(max_length=10, choices=PlanItemOwner.choices)
+    owner = models.CharField(max_length=10, choices=PlanItemOwner)
     due_on = models.DateField()
     position = models.PositiveSmallIntegerField(default=0)
 

@@ -46,19 +46,12 @@ from apps.milestones.services import (
     partner_track_start,
     review_record,
 )
-from apps.partners.models import PartnerAccount
-from apps.partners.selectors import channel_managers_for, partner_account_get, partner_types_for
+from apps.partners.access import console_partner_view
+from apps.partners.selectors import channel_managers_for, partner_types_for
 from apps.tenancy.access import console_admin_view, console_view
 from apps.tenancy.models import Role
 
 PAGE_SIZE = 25
-
-
-def _account(request, partner_id: int) -> PartnerAccount:
-    try:
-        return partner_account_get(tenant=request.tenant, pk=partner_id)
-    except PartnerAccount.DoesNotExist as exc:
-        raise Http404 from exc
 
 
 def _is_admin(request) -> bool:
@@ -239,16 +232,16 @@ def _tab_context(request, account, **extra) -> dict:
     }
 
 
-@console_view
+@console_partner_view
 def milestones_tab(request, partner_id: int):
-    account = _account(request, partner_id)
+    account = request.partner_account
     return render(request, "milestones/tab.html", _tab_context(request, account))
 
 
-@console_view
+@console_partner_view
 @require_POST
 def milestones_log(request, partner_id: int):
-    account = _account(request, partner_id)
+    account = request.partner_account
     form = ActivityForm(request.POST)
     if form.is_valid():
         try:
@@ -284,10 +277,10 @@ def milestones_log(request, partner_id: int):
     )
 
 
-@console_view
+@console_partner_view
 @require_POST
 def milestones_check_off(request, partner_id: int, item_id: int):
-    account = _account(request, partner_id)
+    account = request.partner_account
     try:
         milestone_check_off(
             tenant=request.tenant,
@@ -303,10 +296,10 @@ def milestones_check_off(request, partner_id: int, item_id: int):
     return redirect("milestones_partner:tab", partner_id=account.pk)
 
 
-@console_view
+@console_partner_view
 @require_POST
 def milestones_start(request, partner_id: int):
-    account = _account(request, partner_id)
+    account = request.partner_account
     form = TrackStartForm(request.POST)
     if form.is_valid():
         try:
@@ -348,9 +341,9 @@ def _review_context(request, account, **forms) -> dict:
     }
 
 
-@console_view
+@console_partner_view
 def review_view(request, partner_id: int):
-    account = _account(request, partner_id)
+    account = request.partner_account
     try:
         context = _review_context(request, account)
     except Http404:
@@ -359,10 +352,10 @@ def review_view(request, partner_id: int):
     return render(request, "milestones/review.html", context)
 
 
-@console_view
+@console_partner_view
 @require_POST
 def review_record_view(request, partner_id: int):
-    account = _account(request, partner_id)
+    account = request.partner_account
     form = ReviewForm(request.POST)
     if form.is_valid():
         try:
@@ -388,10 +381,10 @@ def review_record_view(request, partner_id: int):
     )
 
 
-@console_view
+@console_partner_view
 @require_POST
 def review_plan_view(request, partner_id: int):
-    account = _account(request, partner_id)
+    account = request.partner_account
     form = BusinessPlanForm(request.POST)
     items = PlanItemFormSet(request.POST, prefix="items")
     if form.is_valid() and items.is_valid():

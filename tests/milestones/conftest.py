@@ -5,7 +5,8 @@ import time_machine
 from django_scopes import scope
 
 from apps.milestones.models import Alert, PartnerMilestone
-from apps.milestones.services import milestone_sweep_all_tenants, partner_track_start
+from apps.milestones.services import milestone_sweep_all_tenants
+from tests.milestones.factories import PartnerTrackFactory
 from tests.onboarding.conftest import journey  # noqa: F401 - shared fixture
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -18,9 +19,8 @@ def day(n: float) -> datetime:
 
 def start_tracking(program, account=None, *, at=T0):
     """Start milestone tracking for `account` (default: the program's partner) at `at`."""
-    account = account or program.partner
-    with time_machine.travel(at, tick=False), scope(tenant=program.tenant):
-        return partner_track_start(tenant=program.tenant, actor=program.cam, account=account)
+    with time_machine.travel(at, tick=False):
+        return PartnerTrackFactory(account=account or program.partner, actor=program.cam)
 
 
 def sweep(at):
@@ -49,3 +49,8 @@ def item(program, key, account=None):
 def tracked(acme):
     """acme's partner (a Reseller / VAR) tracked from T0."""
     return start_tracking(acme)
+
+
+@pytest.fixture(autouse=True)
+def _milestone_template(milestone_template):
+    """Every milestones test runs on programs that have the milestone template."""

@@ -1,37 +1,67 @@
 """What a CAM does with an alert (acknowledge, snooze), and the daily digest email.
 
-Alerts are raised by the sweep and resolved by events (apps/milestones/services/engine.py);
+Alerts are raised by the sweep and resolved by events (apps/milestones/services/statements.py);
 nothing else changes their status.
 """
 
+from __future__ import annotations
+
 from datetime import date, timedelta
+from typing import Any
 
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.models import User
 from apps.audit.services import audit_record
-from apps.milestones.counts import alerts_changed
+from apps.milestones.alert_badge import alerts_changed
 from apps.milestones.models import Alert, AlertStatus
 from apps.partners.models import PartnerAccount
-from apps.tenancy.models import Membership, Role
+from apps.tenancy.models import Membership, Role, Tenant
 
 S = AlertStatus
 MAX_SNOOZE_DAYS = 180
 
-# The only allowed changes: event -> statuses it may start from.
-ALERT_TRANSITIONS: dict[str, frozenset[str]] = {
-    "acknowledge": frozenset({S.OPEN}),
-    "snooze": frozenset({S.OPEN, S.ACKNOWLEDGED}),
+# The sweep raises alerts in this status (apps/milestones/services/statements.py).
+ALERT_RAISED_STATUS = S.OPEN
+# The only allowed changes: event -> (statuses it may start from, status it leads to).
+# Snoozing hides the alert until a day and keeps its status (no target). Resolving is the
+# system's: an event that satisfies the alert's rule resolves it (statements.py).
+ALERT_TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
+    "acknowledge": (frozenset({S.OPEN}), S.ACKNOWLEDGED),
+    "snooze": (frozenset({S.OPEN, S.ACKNOWLEDGED}), None),
+    "resolve": (frozenset({S.OPEN, S.ACKNOWLEDGED}), S.RESOLVED),
 }
-_VERBS = {"acknowledge": "acknowledge", "snooze": "snooze"}
+# What a CAM can do with an alert (the inbox's buttons), in the order they are shown.
+ALERT_CAM_EVENTS = ("acknowledge", "snooze")
+# Statuses no event leads out of.
+ALERT_DONE_STATUSES = frozenset(S.values) - frozenset().union(
+    *(transition[0] for transition in ALERT_TRANSITIONS.values())
+)
+_REFUSED = {
+    "acknowledge": _("You can’t acknowledge this alert: it is %(status)s."),
+    "snooze": _("You can’t snooze this alert: it is %(status)s."),
+    "resolve": _("You can’t resolve this alert: it is %(status)s."),
+}
+
+
+def alert_can(status: str, event: str) -> bool:
+    """Whether `event` may happen to an alert in `status` (ALERT_TRANSITIONS)."""
+    return status in ALERT_TRANSITIONS[event][0]
+
+
+def alert_cam_events(status: str) -> list[str]:
+    """What a CAM can do with an alert in `status`: the buttons it shows."""
+    return [event for event in ALERT_CAM_EVENTS if alert_can(status, event)]
 
 
 class AlertError(Exception):
     """The change is not allowed; the message is shown to the user."""
 
 
-def _lock(*, tenant, actor, alert_id: int) -> Alert:
+def _lock(*, tenant: Tenant, actor: User, alert_id: int) -> Alert:
     # The alert row alone is locked; the partner is read after the lock.
     alert = Alert.objects.select_for_update().filter(tenant=tenant, pk=alert_id).first()
     if alert is None:
@@ -45,14 +75,23 @@ def _lock(*, tenant, actor, alert_id: int) -> Alert:
     return alert
 
 
-def _check(alert: Alert, event: str) -> None:
-    if alert.status not in ALERT_TRANSITIONS[event]:
-        raise AlertError(
-            f"You can’t {_VERBS[event]} this alert: it is {alert.get_status_display().lower()}."
-        )
+def _check(alert: Alert, event: str) -> str:
+    """Refuse `event` unless the table allows it from the alert's status; returns the
+    status it leads to."""
+    if not alert_can(alert.status, event):
+        raise AlertError(_REFUSED[event] % {"status": alert.get_status_display().lower()})
+    return ALERT_TRANSITIONS[event][1] or alert.status
 
 
-def _audit(*, tenant, actor, alert: Alert, verb: str, before: str, data: dict | None = None):
+def _audit(
+    *,
+    tenant: Tenant,
+    actor: User,
+    alert: Alert,
+    verb: str,
+    before: str,
+    data: dict[str, Any] | None = None,
+) -> None:
     alerts_changed(tenant_ids=[tenant.pk])
     audit_record(
         tenant=tenant,
@@ -65,11 +104,11 @@ def _audit(*, tenant, actor, alert: Alert, verb: str, before: str, data: dict | 
 
 
 @transaction.atomic
-def alert_acknowledge(*, tenant, actor, alert_id: int) -> Alert:
+def alert_acknowledge(*, tenant: Tenant, actor: User, alert_id: int) -> Alert:
     alert = _lock(tenant=tenant, actor=actor, alert_id=alert_id)
-    _check(alert, "acknowledge")
+    target = _check(alert, "acknowledge")
     before = alert.status
-    alert.status = S.ACKNOWLEDGED
+    alert.status = target
     alert.acknowledged_at = timezone.now()
     alert.acknowledged_by = actor
     alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
@@ -78,30 +117,31 @@ def alert_acknowledge(*, tenant, actor, alert_id: int) -> Alert:
 
 
 @transaction.atomic
-def alert_snooze(*, tenant, actor, alert_id: int, until: date) -> Alert:
+def alert_snooze(*, tenant: Tenant, actor: User, alert_id: int, until: date) -> Alert:
     """Hide the alert from the inbox, the counts and the digest until `until` (a date)."""
     alert = _lock(tenant=tenant, actor=actor, alert_id=alert_id)
-    _check(alert, "snooze")
+    before = alert.status
+    alert.status = _check(alert, "snooze")
     today = timezone.localdate()
     if until <= today:
         raise AlertError("Snooze until a day after today.")
     if until > today + timedelta(days=MAX_SNOOZE_DAYS):
         raise AlertError(f"Snooze for at most {MAX_SNOOZE_DAYS} days.")
     alert.snoozed_until = until
-    alert.save(update_fields=["snoozed_until"])
+    alert.save(update_fields=["status", "snoozed_until"])
     _audit(
         tenant=tenant,
         actor=actor,
         alert=alert,
         verb="alert.snoozed",
-        before=alert.status,
+        before=before,
         data={"until": until.isoformat()},
     )
     return alert
 
 
 @transaction.atomic
-def alert_digest_send(*, tenant, user, today: date | None = None) -> int:
+def alert_digest_send(*, tenant: Tenant, user: User, today: date | None = None) -> int:
     """Email `user` one digest of their open alerts, at most once a day. Returns how many
     alerts it listed (0: nothing to send, or already sent today)."""
     from apps.milestones.selectors import alerts_for_digest
@@ -125,7 +165,7 @@ def alert_digest_send(*, tenant, user, today: date | None = None) -> int:
         )
         if cursor.fetchone() is None:
             return 0
-    partners: dict[int, dict] = {}
+    partners: dict[int, dict[str, Any]] = {}
     for alert in alerts:
         entry = partners.setdefault(alert.account_id, {"partner": alert.account, "alerts": []})
         entry["alerts"].append(alert)

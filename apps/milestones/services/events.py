@@ -7,11 +7,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
-from apps.milestones.counts import alerts_changed
+from apps.milestones.alert_badge import alerts_changed
 from apps.milestones.models import CHECK_OFF_EVENT, Milestone, PartnerMilestone
-from apps.milestones.services import engine
+from apps.milestones.services import statements
 from apps.milestones.services.setup import MilestoneError
 from apps.partners.models import PartnerEvent
+from apps.partners.selectors import partner_event_rows_all_tenants
 from apps.partners.services import partner_event_record
 from apps.tenancy.models import STAFF_ROLES, Membership
 
@@ -92,8 +93,8 @@ def milestone_event_record(
     )
     result = EventResult(event=event, created=created)
     if created:
-        applied = engine.apply_events(
-            where=engine.EVENTS_BY_ID, params={"event_ids": [event.pk]}, now=timezone.now()
+        applied = statements.apply_events(
+            events=partner_event_rows_all_tenants(event_ids=[event.pk]), now=timezone.now()
         )
         result.completed_milestone_ids = [row[3] for row in applied.completed]
         result.resolved_alert_ids = applied.resolved

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
+from apps.milestones.default_tracks import STANDARD_MILESTONES, TRACKS, MilestoneSpec
 from apps.milestones.models import (
     AlertRule,
     CompletionKind,
@@ -14,8 +15,7 @@ from apps.milestones.models import (
     Track,
     TrackMilestone,
 )
-from apps.milestones.services import engine
-from apps.milestones.template import STANDARD_MILESTONES, TRACKS, MilestoneSpec
+from apps.milestones.services import statements
 from apps.partners.models import PartnerAccount, PartnerType
 from apps.tenancy.models import STAFF_ROLES, Membership, Tenant
 
@@ -132,8 +132,8 @@ def partner_track_start(
         enrolled_at=enrolled_at,
         activation_due_at=enrolled_at + timedelta(days=track.activation_window_days),
     )
-    engine.materialise(partner_track_ids=[partner_track.pk], now=now)
-    engine.mark_dark(now=now, account_ids=[account.pk])
+    statements.materialise(partner_track_ids=[partner_track.pk], now=now)
+    statements.mark_dark(now=now, account_ids=[account.pk])
     audit_record(
         tenant=tenant,
         actor=actor,

@@ -22,9 +22,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from apps.milestones.counts import alerts_changed
+from apps.milestones.alert_badge import alerts_changed
 from apps.milestones.models import Alert, AlertKind
-from apps.milestones.services import engine
+from apps.milestones.services import statements
+from apps.partners.selectors import partner_event_rows_all_tenants
 
 # How far behind its cursor a step re-reads: longer than any transaction that records events.
 OVERLAP = timedelta(minutes=10)
@@ -58,7 +59,8 @@ def _cursor(name: str) -> tuple[datetime | None, int]:
             "WHERE name = %s FOR UPDATE",
             [name],
         )
-        return cursor.fetchone()
+        position_at, position_id = cursor.fetchone()
+        return position_at, position_id
 
 
 def _advance(name: str, *, at: datetime | None = None, position_id: int | None = None) -> None:
@@ -81,25 +83,25 @@ def milestone_sweep_all_tenants(*, now: datetime | None = None) -> SweepResult:
 
     with transaction.atomic():
         position_at, _ = _cursor("content_opens")
-        result.events_from_content = engine.translate_content_opens(
+        result.events_from_content = statements.translate_content_opens(
             since=_since(position_at), now=now
         )
         _advance("content_opens", at=now)
 
     with transaction.atomic():
         _, position_id = _cursor("enrollments")
-        track_ids, highest = engine.intake_enrollments(
+        track_ids, highest = statements.intake_enrollments(
             after_id=max(0, position_id - ENROLLMENT_ID_OVERLAP), now=now
         )
-        applied = engine.materialise(partner_track_ids=track_ids, now=now)
+        applied = statements.materialise(partner_track_ids=track_ids, now=now)
         _advance("enrollments", position_id=highest)
     result.tracks_started = len(track_ids)
 
     with transaction.atomic():
         position_at, _ = _cursor("events")
         applied.merge(
-            engine.apply_events(
-                where=engine.EVENTS_SINCE, params={"since": _since(position_at)}, now=now
+            statements.apply_events(
+                events=partner_event_rows_all_tenants(since=_since(position_at)), now=now
             )
         )
         _advance("events", at=now)
@@ -109,11 +111,11 @@ def milestone_sweep_all_tenants(*, now: datetime | None = None) -> SweepResult:
     result.partners_activated = len(applied.activated)
 
     with transaction.atomic():
-        result.partners_dark = len(engine.mark_dark(now=now))
+        result.partners_dark = len(statements.mark_dark(now=now))
 
     while True:
         with transaction.atomic():
-            claimed, raised = engine.raise_due(now=now, batch=RAISE_BATCH)
+            claimed, raised = statements.raise_due(now=now, batch=RAISE_BATCH)
             _notify_reminders([row[0] for row in raised if row[3] == AlertKind.REMINDER])
             alerts_changed(tenant_ids=[row[1] for row in raised])
         result.checkpoints_claimed += claimed

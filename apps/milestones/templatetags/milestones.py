@@ -1,14 +1,19 @@
 from django import template
 from django.utils import timezone
 
-from apps.milestones.counts import open_alert_count_cached
+from apps.milestones.alert_badge import open_alert_count_cached
+from apps.milestones.models import Alert
+from apps.milestones.services.alerts import ALERT_DONE_STATUSES
+from apps.milestones.services.alerts import alert_can as alert_can_transition
+from apps.partners.models import PartnerEvent
+from apps.partners.verbs import event_source_label, event_wording
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
 def open_alerts(context) -> int:
-    """The console nav badge: the user's open alerts (cached, see apps/milestones/counts.py)."""
+    """The console nav badge: the user's open alerts (cached: apps/milestones/alert_badge.py)."""
     request = context.get("request")
     membership = getattr(request, "membership", None)
     if membership is None or not membership.is_staff_role:
@@ -22,41 +27,22 @@ def open_alerts(context) -> int:
     return cached
 
 
-EVENT_LABELS = {
-    "onboarding.enrolled": "Enrolled in onboarding",
-    "onboarding.action_completed": "Completed an onboarding action",
-    "onboarding.stage_completed": "Completed an onboarding stage",
-    "onboarding.completed": "Completed onboarding",
-    "asset.downloaded": "Downloaded an asset",
-    "asset.viewed": "Opened an asset",
-    "article.read": "Read a help article",
-    "profile.completed": "Completed the partner profile",
-    "call.logged": "Call logged",
-    "review.scheduled": "90-day review scheduled",
-    "review.held": "90-day review held",
-    "plan.documented": "Joint business plan documented",
-    "certification.attempted": "Certification attempted",
-    "certification.passed": "Certification passed",
-    "certification.failed": "Certification failed",
-    "deal.registered": "Deal registered",
-    "mdf.requested": "MDF request submitted",
-    "campaign.started": "Co-marketing campaign started",
-}
+@register.filter
+def event_label(event: PartnerEvent) -> str:
+    """A readable sentence for a partner event (its type's declared label)."""
+    return event_wording(event)
 
 
 @register.filter
-def event_label(event) -> str:
-    """A readable sentence for a partner event."""
-    data = event.data if isinstance(event.data, dict) else {}
-    if data.get("label"):
-        return data["label"]
-    label = EVENT_LABELS.get(event.type, event.type)
-    title = data.get("title") or data.get("stage")
-    if title:
-        return f"{label}: {title}"
-    if event.type.startswith("certification.") and event.reference:
-        return f"{label} ({event.reference})"
-    return label
+def alert_can(alert: Alert, event: str) -> bool:
+    """Whether the alert's status allows `event` (ALERT_TRANSITIONS): which buttons show."""
+    return alert_can_transition(alert.status, event)
+
+
+@register.filter
+def alert_is_done(alert: Alert) -> bool:
+    """Whether no event leads out of the alert's status (resolved)."""
+    return alert.status in ALERT_DONE_STATUSES
 
 
 @register.filter
@@ -90,9 +76,6 @@ def due_in(moment, now=None) -> str:
     return f"Due in {days} days"
 
 
-SOURCES = {"api": "API", "console": "Console", "onboarding": "Onboarding", "content": "Library"}
-
-
 @register.filter
 def source_label(source: str) -> str:
-    return SOURCES.get(source, (source or "").capitalize())
+    return event_source_label(source)

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 from django_scopes import scope, scopes_disabled
 
 from apps.milestones.services import milestone_sweep_all_tenants, milestone_template_install
-from apps.milestones.services.engine import intake_enrollments, materialise
+from apps.milestones.services.statements import intake_enrollments, materialise
 from apps.tenancy.models import Tenant
 
 

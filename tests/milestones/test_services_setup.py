@@ -3,9 +3,9 @@
 import pytest
 from django_scopes import scope, scopes_disabled
 
+from apps.milestones.default_tracks import STANDARD_KEYS
 from apps.milestones.models import AlertRule, Milestone, Track, TrackMilestone
 from apps.milestones.services import milestone_template_install
-from apps.milestones.template import STANDARD_KEYS
 from apps.partners.services import partner_types_install_defaults
 from apps.tenancy.services import tenant_create
 

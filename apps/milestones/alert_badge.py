@@ -6,11 +6,19 @@ What changes a count without touching an alert (a partner given to another CAM, 
 running out) shows within BADGE_TTL; the day is part of the key so snoozes end on time.
 """
 
+from __future__ import annotations
+
 import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+    from apps.tenancy.models import Membership, Tenant
 
 BADGE_TTL = 60
 
@@ -19,19 +27,19 @@ def _version_key(tenant_id: int) -> str:
     return f"milestones:alerts-version:{tenant_id}"
 
 
-def alerts_changed(*, tenant_ids) -> None:
+def alerts_changed(*, tenant_ids: Iterable[int]) -> None:
     """Invalidate the badges of these tenants once the current transaction commits."""
     ids = sorted(set(tenant_ids))
     if not ids:
         return
 
-    def bump():
+    def bump() -> None:
         cache.set_many({_version_key(t): time.time_ns() for t in ids}, timeout=None)
 
     transaction.on_commit(bump)
 
 
-def open_alert_count_cached(*, tenant, user, membership) -> int:
+def open_alert_count_cached(*, tenant: Tenant, user: User, membership: Membership) -> int:
     from apps.milestones.selectors import open_alert_count
 
     version = cache.get(_version_key(tenant.pk), 0)
@@ -39,7 +47,7 @@ def open_alert_count_cached(*, tenant, user, membership) -> int:
         f"milestones:open-alerts:{tenant.pk}:{user.pk}:{membership.role}:"
         f"{timezone.localdate().isoformat()}:{version}"
     )
-    count = cache.get(key)
+    count: int | None = cache.get(key)
     if count is None:
         count = open_alert_count(tenant=tenant, user=user, membership=membership)
         cache.set(key, count, BADGE_TTL)

@@ -226,14 +226,14 @@ def test_two_sweeps_at_once_raise_each_alert_once(acme):
 
 def test_a_rerun_after_a_killed_sweep_raises_nothing_twice(acme, tracked):
     # A sweep that dies mid-way rolls its transaction back; the rerun raises each alert once.
-    from apps.milestones.services import engine
+    from apps.milestones.services import statements
 
     with (
         time_machine.travel(day(8), tick=False),
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
-        engine.raise_due(now=day(8), batch=100)
+        statements.raise_due(now=day(8), batch=100)
         raise RuntimeError("worker killed")
     assert alerts(acme) == []
     sweep(day(8))
@@ -244,7 +244,7 @@ def test_a_rerun_after_a_killed_sweep_raises_nothing_twice(acme, tracked):
 def test_the_sweeps_queries_do_not_grow_with_partners(acme, django_assert_max_num_queries):
     """10 partners or 500: the same statements (the rows due are read set-based)."""
     from apps.milestones.models import PartnerTrack, Track
-    from apps.milestones.services import engine
+    from apps.milestones.services import statements
     from apps.partners.models import PartnerAccount
 
     def make(n, offset):
@@ -269,7 +269,7 @@ def test_the_sweeps_queries_do_not_grow_with_partners(acme, django_assert_max_nu
                 )
                 for a in accounts
             )
-        engine.materialise(partner_track_ids=[t.pk for t in tracks], now=day(0))
+        statements.materialise(partner_track_ids=[t.pk for t in tracks], now=day(0))
 
     counts = {}
     for n, offset, at in ((10, 0, day(7)), (490, 10, day(14))):

@@ -1,0 +1,83 @@
+"""Demo milestone tracking for `seed_demo`. Idempotent."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.utils import timezone
+
+from apps.milestones.models import PartnerTrack
+from apps.milestones.services import (
+    milestone_event_record,
+    milestone_template_install,
+    partner_track_start,
+)
+from apps.partners.models import PartnerAccount
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+    from apps.tenancy.models import Tenant
+
+# Contoso's history: (day after enrolment, event type, source, reference, data).
+CONTOSO_EVENTS: list[tuple[int, str, str, str, dict[str, Any]]] = [
+    (2, "profile.completed", "console", "", {"label": "Partner profile completed"}),
+    (
+        18,
+        "certification.attempted",
+        "api",
+        "technical",
+        {"course": "Acme Cloud Deployment Specialist"},
+    ),
+    (
+        19,
+        "certification.failed",
+        "api",
+        "technical",
+        {"course": "Acme Cloud Deployment Specialist", "score": 64},
+    ),
+    (
+        33,
+        "mdf.requested",
+        "api",
+        "MDF-2207",
+        {"campaign": "Managed backup webinar", "amount": 5000, "currency": "USD"},
+    ),
+    (
+        38,
+        "deal.registered",
+        "api",
+        "DR-1042",
+        {"customer": "Initech", "amount": 48000, "currency": "USD"},
+    ),
+]
+
+
+def milestones_seed_demo(*, tenant: Tenant, cam: User) -> None:
+    """The milestone template (programs created before milestones existed lack it), then
+    Contoso Managed IT (MSP) enrolled 40 days ago with part of its milestones done, and
+    Adventure Works Referrals (30-day window) 45 days ago with none: after the first sweep
+    the CAM has overdue alerts, and Adventure Works is a dark partner. Partners already
+    tracked are left alone."""
+    milestone_template_install(tenant=tenant)
+    now = timezone.now()
+    contoso = PartnerAccount.objects.get(tenant=tenant, name="Contoso Managed IT")
+    if not PartnerTrack.objects.filter(tenant=tenant, account=contoso).exists():
+        enrolled = now - timedelta(days=40)
+        partner_track_start(tenant=tenant, actor=cam, account=contoso, enrolled_at=enrolled)
+        for day, type_, source, reference, data in CONTOSO_EVENTS:
+            milestone_event_record(
+                tenant=tenant,
+                account_id=contoso.pk,
+                type=type_,
+                source=source,
+                actor=cam if source == "console" else None,
+                occurred_at=enrolled + timedelta(days=day, hours=3),
+                reference=reference,
+                data=dict(data),
+            )
+    adventure = PartnerAccount.objects.get(tenant=tenant, name="Adventure Works Referrals")
+    if not PartnerTrack.objects.filter(tenant=tenant, account=adventure).exists():
+        partner_track_start(
+            tenant=tenant, actor=cam, account=adventure, enrolled_at=now - timedelta(days=45)
+        )
