@@ -40,6 +40,7 @@ from django_scopes import scope
 from apps.audit.models import AuditEvent
 from apps.core.uploads import storage_key
 from apps.notifications.models import Notification
+from apps.onboarding.demo import ActionSpec, StageSpec, pipeline_build
 from apps.onboarding.models import (
     ActionProgress,
     ActionStatus,
@@ -52,13 +53,9 @@ from apps.onboarding.models import (
 from apps.onboarding.services import (
     StoredFile,
     action_complete,
-    action_create,
     action_request_changes,
     action_validate,
     partner_enroll,
-    pipeline_assign_types,
-    pipeline_create,
-    stage_create,
 )
 from apps.partners.models import PartnerAccount, PartnerType
 from apps.partners.services import partner_user_add
@@ -148,39 +145,35 @@ def seed() -> None:
 
 
 def _seed_latency(tenant, partner_type) -> None:
-    pipeline = pipeline_create(tenant=tenant, actor=None, name=LATENCY_PIPELINE)
-    pipeline_assign_types(
-        tenant=tenant, actor=None, pipeline=pipeline, partner_types=[partner_type]
-    )
-    paperwork = stage_create(tenant=tenant, actor=None, pipeline=pipeline, name="Paperwork")
-    agreement = action_create(
+    info, upload = ActionType.PROVIDE_INFORMATION, ActionType.UPLOAD_DOCUMENT
+    built = pipeline_build(
         tenant=tenant,
         actor=None,
-        stage=paperwork,
-        type=ActionType.UPLOAD_DOCUMENT,
-        title="Signed partner agreement",
-        requires_approval=False,
-        upload_types=["pdf"],
+        name=LATENCY_PIPELINE,
+        partner_types=[partner_type],
+        stages=[
+            StageSpec(
+                "Paperwork",
+                [
+                    ActionSpec(
+                        "Signed partner agreement", upload, fields={"upload_types": ["pdf"]}
+                    ),
+                    ActionSpec("Company details", info, fields={"form_fields": LEGAL_NAME}),
+                ],
+            ),
+            StageSpec(
+                "Enablement",
+                [
+                    ActionSpec(
+                        "Sales contact",
+                        info,
+                        fields={"form_fields": [{"label": "Sales contact email", "kind": "email"}]},
+                    )
+                ],
+            ),
+        ],
     )
-    action_create(
-        tenant=tenant,
-        actor=None,
-        stage=paperwork,
-        type=ActionType.PROVIDE_INFORMATION,
-        title="Company details",
-        requires_approval=False,
-        form_fields=LEGAL_NAME,
-    )
-    enablement = stage_create(tenant=tenant, actor=None, pipeline=pipeline, name="Enablement")
-    action_create(
-        tenant=tenant,
-        actor=None,
-        stage=enablement,
-        type=ActionType.PROVIDE_INFORMATION,
-        title="Sales contact",
-        requires_approval=False,
-        form_fields=[{"label": "Sales contact email", "kind": "email"}],
-    )
+    pipeline, agreement = built.pipeline, built.actions["Signed partner agreement"]
     accounts = list(
         PartnerAccount.objects.filter(
             tenant=tenant, partner_type=partner_type, status="active"
@@ -214,10 +207,6 @@ def _seed_latency(tenant, partner_type) -> None:
 
 def _seed_tab(tenant, cam, partner_type) -> None:
     """One partner 12 actions deep: stage 1 done, stage 2 current and half waiting."""
-    pipeline = pipeline_create(tenant=tenant, actor=None, name=TAB_PIPELINE)
-    pipeline_assign_types(
-        tenant=tenant, actor=None, pipeline=pipeline, partner_types=[partner_type]
-    )
     info, upload = ActionType.PROVIDE_INFORMATION, ActionType.UPLOAD_DOCUMENT
     plan = {
         "Welcome": [
@@ -241,20 +230,30 @@ def _seed_tab(tenant, cam, partner_type) -> None:
             (info, "First deal registration", False),
         ],
     }
-    actions = {}
-    for stage_name, specs in plan.items():
-        stage = stage_create(tenant=tenant, actor=None, pipeline=pipeline, name=stage_name)
-        for kind, title, approval in specs:
-            extra = {"form_fields": LEGAL_NAME} if kind == info else {"upload_types": ["pdf"]}
-            actions[title] = action_create(
-                tenant=tenant,
-                actor=None,
-                stage=stage,
-                type=kind,
-                title=title,
-                requires_approval=approval,
-                **extra,
+    built = pipeline_build(
+        tenant=tenant,
+        actor=None,
+        name=TAB_PIPELINE,
+        partner_types=[partner_type],
+        stages=[
+            StageSpec(
+                stage_name,
+                [
+                    ActionSpec(
+                        title,
+                        kind,
+                        requires_approval=approval,
+                        fields={"form_fields": LEGAL_NAME}
+                        if kind == info
+                        else {"upload_types": ["pdf"]},
+                    )
+                    for kind, title, approval in specs
+                ],
             )
+            for stage_name, specs in plan.items()
+        ],
+    )
+    pipeline, actions = built.pipeline, built.actions
     account = (
         PartnerAccount.objects.filter(
             tenant=tenant, partner_type=partner_type, status="active", cam=cam

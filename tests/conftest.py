@@ -69,10 +69,14 @@ class Program:
     other_partner_user: object
 
 
-def _make_program(slug: str) -> Program:
+def _make_program(slug: str, *, milestone_template: bool) -> Program:
     with scopes_disabled():
         tenant = program_create(
-            actor=None, slug=slug, name=f"{slug.title()} Program", hostnames=[f"{slug}.localhost"]
+            actor=None,
+            slug=slug,
+            name=f"{slug.title()} Program",
+            hostnames=[f"{slug}.localhost"],
+            milestone_template=milestone_template,
         )
         admin = staff_member_add(
             tenant=tenant,
@@ -147,13 +151,26 @@ def _make_program(slug: str) -> Program:
 
 
 @pytest.fixture
-def acme(db) -> Program:
-    return _make_program("acme")
+def milestone_template() -> bool:
+    """Request it (in a test's signature, or from a fixture or conftest) to give the
+    programs (acme, globex) the standard milestone template, installed by `program_create`
+    as in production. Without it the programs skip it: most tests never read milestones,
+    and installing the template is most of a program's set-up."""
+    return True
+
+
+def _wants_milestone_template(request: pytest.FixtureRequest) -> bool:
+    return "milestone_template" in request.fixturenames
 
 
 @pytest.fixture
-def globex(db) -> Program:
-    return _make_program("globex")
+def acme(db, request) -> Program:
+    return _make_program("acme", milestone_template=_wants_milestone_template(request))
+
+
+@pytest.fixture
+def globex(db, request) -> Program:
+    return _make_program("globex", milestone_template=_wants_milestone_template(request))
 
 
 @pytest.fixture
@@ -161,7 +178,7 @@ def client_for():
     """A test client on a tenant's host, signed in as `user` (or anonymous)."""
 
     def make(program: Program, user=None) -> Client:
-        client = Client(HTTP_HOST=program.host)
+        client = Client(headers={"host": program.host})
         if user is not None:
             client.force_login(user)
         return client

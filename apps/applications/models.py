@@ -71,7 +71,7 @@ class ProgramSettings(TenantOwned):
     domain_matching = models.BooleanField(default=False)
     public_mail_domains = models.JSONField(default=default_public_mail_domains, blank=True)
     cam_assignment = models.CharField(
-        max_length=12, choices=CamAssignment.choices, default=CamAssignment.ROUND_ROBIN
+        max_length=12, choices=CamAssignment, default=CamAssignment.ROUND_ROBIN
     )
     # {"emea": user_id, ...}: the channel manager of each region, for CamAssignment.REGION.
     region_cams = models.JSONField(default=dict, blank=True)
@@ -154,15 +154,15 @@ class Application(TenantOwned):
     # [{"key", "label", "value"}]: the extra questions as they were asked, with the answers.
     answers = models.JSONField(default=list, blank=True)
     source = models.CharField(
-        max_length=10, choices=ApplicationSource.choices, default=ApplicationSource.SELF
+        max_length=10, choices=ApplicationSource, default=ApplicationSource.SELF
     )
     invitation = models.ForeignKey(
         "Invitation", null=True, blank=True, on_delete=models.SET_NULL, related_name="applications"
     )
     status = models.CharField(
-        max_length=12, choices=ApplicationStatus.choices, default=ApplicationStatus.UNCONFIRMED
+        max_length=12, choices=ApplicationStatus, default=ApplicationStatus.UNCONFIRMED
     )
-    rule = models.CharField(max_length=20, choices=DecisionRule.choices, blank=True)
+    rule = models.CharField(max_length=20, choices=DecisionRule, blank=True)
     # The partner account that owns the applicant's email domain (domain matching).
     matched_account = models.ForeignKey(
         PartnerAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -179,7 +179,7 @@ class Application(TenantOwned):
         related_name="+",
     )
     decided_at = models.DateTimeField(null=True, blank=True)
-    decided_via = models.CharField(max_length=10, choices=DecidedVia.choices, blank=True)
+    decided_via = models.CharField(max_length=10, choices=DecidedVia, blank=True)
     decision_reason = models.TextField(blank=True)
     # Why an automatic approval did not go through (left for a person to decide).
     review_note = models.CharField(max_length=300, blank=True)
@@ -292,7 +292,7 @@ class Invitation(TenantOwned):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     status = models.CharField(
-        max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING
+        max_length=10, choices=InvitationStatus, default=InvitationStatus.PENDING
     )
     token_hash = models.CharField(max_length=64, null=True, blank=True)
     expires_at = models.DateTimeField()

@@ -9,29 +9,31 @@ from django.views.decorators.http import require_POST
 
 from apps.applications import selectors
 from apps.applications.countries import country_name
-from apps.applications.forms import (
+from apps.applications.forms_invitations import InviteForm
+from apps.applications.forms_queue import (
     STATUS_FILTERS,
     AddToAccountForm,
     ApproveForm,
     BulkForm,
-    InviteForm,
     QueueFilterForm,
     RejectForm,
-    SettingsForm,
-    question_formset,
 )
+from apps.applications.forms_settings import SettingsForm, question_formset
 from apps.applications.models import Application, Invitation
 from apps.applications.services import (
     ApplicationError,
     application_add_to_account,
     application_approve,
+    application_events,
     application_reject,
     applications_bulk_decide,
+    invitation_events,
     invitation_resend,
     invitation_revoke,
     invitations_send,
     program_settings_update,
 )
+from apps.applications.services.transitions import statuses_allowing
 from apps.partners.selectors import partner_types_for
 from apps.tenancy.access import console_admin_view, console_view
 
@@ -72,6 +74,8 @@ def queue(request):
         "form": form,
         "filters": filters,
         "status_tabs": status_tabs,
+        # The bulk bar and the row checkboxes: only where every listed row may be decided.
+        "decidable": filters.status in statuses_allowing("approve", "reject"),
         "page": page,
         "query": query.urlencode(),
         "status_query": status_query.urlencode(),
@@ -94,6 +98,7 @@ def detail(request, pk: int):
     context = {
         "nav": "applications",
         "application": application,
+        "events": application_events(application),
         "country": country_name(application.country),
         "matched": (
             selectors.account_summary(tenant=request.tenant, account=matched) if matched else None
@@ -251,6 +256,7 @@ def invitations(request):
     )
     for invitation in page.object_list:
         invitation.application_id = accepted.get(invitation.pk)
+        invitation.events = invitation_events(invitation)
     return render(
         request,
         "applications/invitations.html",

@@ -13,15 +13,8 @@ from apps.applications.services import (
     application_team_add,
     application_team_decline,
 )
-from apps.partners.selectors import partner_account_of_membership
+from apps.partners.access import portal_partner_account
 from apps.tenancy.access import portal_admin_view
-
-
-def _account(request):
-    account = partner_account_of_membership(membership=request.membership)
-    if account is None:
-        raise Http404
-    return account
 
 
 def _request(request, account, pk: int):
@@ -33,7 +26,7 @@ def _request(request, account, pk: int):
 
 @portal_admin_view
 def team_requests(request):
-    account = _account(request)
+    account = portal_partner_account(request)
     return render(
         request,
         "applications/portal_requests.html",
@@ -49,7 +42,7 @@ def team_requests(request):
 @portal_admin_view
 @require_POST
 def team_add(request, pk: int):
-    account = _account(request)
+    account = portal_partner_account(request)
     application = _request(request, account, pk)
     try:
         application_team_add(tenant=request.tenant, actor=request.user, application_id=pk)
@@ -67,7 +60,7 @@ def team_add(request, pk: int):
 @portal_admin_view
 @require_POST
 def team_decline(request, pk: int):
-    account = _account(request)
+    account = portal_partner_account(request)
     application = _request(request, account, pk)
     try:
         application_team_decline(

@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from apps.applications import ratelimit, selectors
-from apps.applications.forms import ApplyForm, ResendForm
+from apps.applications.forms_public import ApplyForm, ResendForm
 from apps.applications.services import (
     Applicant,
     ApplicationError,

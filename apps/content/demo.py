@@ -1,6 +1,10 @@
 """Demo content for `seed_demo`: a few assets and Help center articles. Idempotent."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
 from io import BytesIO
+from typing import TYPE_CHECKING, Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -12,11 +16,15 @@ from apps.content.models import (
     Audience,
 )
 from apps.content.services import ASSET_UPLOAD_POLICY, article_save, asset_create
-from apps.core.uploads import validate_upload
+from apps.core.uploads import CheckedUpload, validate_upload
 from apps.partners.models import PartnerType, Tier
 
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+    from apps.tenancy.models import Tenant
 
-def tiny_pdf(title: str, lines: list[str] = ()) -> bytes:
+
+def tiny_pdf(title: str, lines: Sequence[str] = ()) -> bytes:
     """A small, valid one-page PDF (Helvetica text), made in code so no binary is committed."""
 
     def esc(text: str) -> str:
@@ -37,7 +45,7 @@ def tiny_pdf(title: str, lines: list[str] = ()) -> bytes:
     ]
     out = BytesIO()
     out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
+    offsets: list[int] = []
     for number, body in enumerate(objects, 1):
         offsets.append(out.tell())
         out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
@@ -51,7 +59,7 @@ def tiny_pdf(title: str, lines: list[str] = ()) -> bytes:
     return out.getvalue()
 
 
-def _pdf_upload(filename: str, title: str, lines: list[str]):
+def _pdf_upload(filename: str, title: str, lines: list[str]) -> CheckedUpload:
     return validate_upload(
         SimpleUploadedFile(filename, tiny_pdf(title, lines), "application/pdf"),
         ASSET_UPLOAD_POLICY,
@@ -156,11 +164,11 @@ Funds are reimbursed within 30 days of the claim.
 ]
 
 
-def content_seed_demo(*, tenant, actor) -> None:
+def content_seed_demo(*, tenant: Tenant, actor: User | None) -> None:
     """Demo assets and articles for a tenant; skips what exists (by title / slug)."""
     existing = set(Asset.objects.filter(tenant=tenant).values_list("title", flat=True))
     types = {t.name: t for t in PartnerType.objects.filter(tenant=tenant)}
-    assets = [
+    assets: list[dict[str, Any]] = [
         {
             "title": "Partner program overview",
             "category": AssetCategory.SALES,

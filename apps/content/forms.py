@@ -16,7 +16,7 @@ from apps.content.selectors import (
     LibraryFilters,
     partner_accounts_by_name_or_domain,
 )
-from apps.content.services import ASSET_UPLOAD_POLICY
+from apps.content.services.assets import ASSET_UPLOAD_POLICY
 from apps.core.uploads import SafeFileField
 from apps.partners.models import Tier
 

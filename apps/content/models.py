@@ -49,22 +49,18 @@ class Asset(TenantOwned):
 
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    category = models.CharField(
-        max_length=20, choices=AssetCategory.choices, default=AssetCategory.OTHER
-    )
+    category = models.CharField(max_length=20, choices=AssetCategory, default=AssetCategory.OTHER)
     tags = ArrayField(models.CharField(max_length=40), default=list, blank=True)
-    kind = models.CharField(max_length=10, choices=AssetKind.choices)
+    kind = models.CharField(max_length=10, choices=AssetKind)
     url = models.URLField(max_length=2000, blank=True)
     current_version = models.ForeignKey(
         "AssetVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.ALL)
+    audience = models.CharField(max_length=10, choices=Audience, default=Audience.ALL)
     audience_tiers = ArrayField(
         models.CharField(max_length=20, choices=Tier.choices), default=list, blank=True
     )
-    status = models.CharField(
-        max_length=10, choices=AssetStatus.choices, default=AssetStatus.ACTIVE
-    )
+    status = models.CharField(max_length=10, choices=AssetStatus, default=AssetStatus.ACTIVE)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -187,15 +183,13 @@ class Article(TenantOwned):
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=120)
     category = models.CharField(
-        max_length=20, choices=ArticleCategory.choices, default=ArticleCategory.OTHER
+        max_length=20, choices=ArticleCategory, default=ArticleCategory.OTHER
     )
     body_markdown = models.TextField(blank=True)
     body_html = models.TextField(blank=True)
     body_text = models.TextField(blank=True)
     excerpt = models.CharField(max_length=300, blank=True)
-    status = models.CharField(
-        max_length=10, choices=ArticleStatus.choices, default=ArticleStatus.DRAFT
-    )
+    status = models.CharField(max_length=10, choices=ArticleStatus, default=ArticleStatus.DRAFT)
     published_at = models.DateTimeField(null=True, blank=True)
     search_vector = SearchVectorField(null=True, editable=False)
     created_by = models.ForeignKey(
@@ -253,7 +247,7 @@ class ContentOpen(TenantOwned):
     article = models.ForeignKey(
         Article, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    kind = models.CharField(max_length=10, choices=OpenKind.choices)
+    kind = models.CharField(max_length=10, choices=OpenKind)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -29,8 +29,11 @@ from apps.content.models import (
     AssetVersion,
     Audience,
     ContentOpen,
+    OpenKind,
 )
+from apps.content.verbs import ARTICLE_READ_EVENT, ASSET_DOWNLOADED_EVENT, ASSET_VIEWED_EVENT
 from apps.partners.models import PartnerAccount, PartnerDomain, PartnerType
+from apps.tenancy.models import Tenant
 
 SEARCH_CONFIG = "english"
 # Control characters never present in body_text (rendering strips them); the template escapes
@@ -381,3 +384,49 @@ def content_opens_since(
     if article is not None:
         rows = rows.filter(article=article)
     return rows.order_by("created_at", "id")
+
+
+# What an open is in the partner event log (apps.partners), by open kind.
+OPEN_EVENT_TYPES: dict[str, str] = {
+    OpenKind.DOWNLOAD: ASSET_DOWNLOADED_EVENT,
+    OpenKind.VIEW: ASSET_VIEWED_EVENT,
+    OpenKind.READ: ARTICLE_READ_EVENT,
+}
+
+
+def content_opens_as_partner_events_all_tenants(*, since: datetime) -> tuple[str, list[object]]:
+    """The opens recorded at or after `since`, in every program, as partner event rows: a
+    SELECT (SQL and positional parameters) returning the columns of
+    `apps.partners.services.PARTNER_EVENT_ROW_COLUMNS`, for `partner_events_record_many`.
+
+    The event type follows OPEN_EVENT_TYPES; the reference is `asset:<id>` or
+    `article:<id>`; the data holds the title; the open's id is the idempotency key
+    (`content-open:<id>`), so an open becomes one event however often it is read.
+    One index range scan per tenant on (tenant, created_at).
+    """
+    sql = f"""
+        SELECT o.tenant_id, o.partner_account_id AS account_id,
+               CASE o.kind WHEN %s THEN %s WHEN %s THEN %s ELSE %s END AS type,
+               o.created_at AS occurred_at,
+               CASE WHEN o.asset_id IS NOT NULL THEN 'asset:' || o.asset_id
+                    ELSE 'article:' || o.article_id END AS reference,
+               jsonb_build_object('title', COALESCE(s.title, r.title)) AS data,
+               'content-open:' || o.id AS idempotency_key,
+               o.user_id AS recorded_by_id
+        FROM {Tenant._meta.db_table} t
+        JOIN LATERAL (
+            SELECT * FROM {ContentOpen._meta.db_table} o
+            WHERE o.tenant_id = t.id AND o.created_at >= %s
+        ) o ON true
+        LEFT JOIN {Asset._meta.db_table} s ON s.id = o.asset_id
+        LEFT JOIN {Article._meta.db_table} r ON r.id = o.article_id
+    """  # noqa: S608 - the tables are the models' own, values are parameters
+    params: list[object] = [
+        OpenKind.DOWNLOAD.value,
+        OPEN_EVENT_TYPES[OpenKind.DOWNLOAD],
+        OpenKind.VIEW.value,
+        OPEN_EVENT_TYPES[OpenKind.VIEW],
+        OPEN_EVENT_TYPES[OpenKind.READ],
+        since,
+    ]
+    return sql, params

@@ -336,7 +336,7 @@ def upload_request_too_large(request, policy: UploadPolicy) -> bool:
     (status 413). Put the same limit in front of Django too (the proxy's body size limit).
     """
     try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        length = int(request.headers.get("content-length") or 0)
     except ValueError:
         return True
     return length > policy.max_request_bytes

@@ -12,11 +12,22 @@ from apps.tenancy.services import membership_grant, tenant_create
 
 
 @transaction.atomic
-def program_create(*, actor, slug: str, name: str, hostnames: list[str], **fields) -> Tenant:
+def program_create(
+    *,
+    actor,
+    slug: str,
+    name: str,
+    hostnames: list[str],
+    milestone_template: bool = True,
+    **fields,
+) -> Tenant:
+    """A program with its partner types and (unless told not to: tests that do not need
+    it) the standard milestone template."""
     tenant = tenant_create(slug=slug, name=name, hostnames=hostnames, **fields)
     with scope(tenant=tenant):
         partner_types_install_defaults(tenant=tenant)
-        milestone_template_install(tenant=tenant, actor=actor)
+        if milestone_template:
+            milestone_template_install(tenant=tenant, actor=actor)
         audit_record(tenant=tenant, actor=actor, verb="program.created", target=tenant)
     return tenant
 

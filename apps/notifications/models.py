@@ -28,9 +28,7 @@ class Notification(TenantOwned):
     read_at = models.DateTimeField(null=True, blank=True)
     # False for email-only messages (digests): they never show in the in-app list.
     in_app = models.BooleanField(default=True)
-    email_status = models.CharField(
-        max_length=10, choices=EmailStatus.choices, default=EmailStatus.NONE
-    )
+    email_status = models.CharField(max_length=10, choices=EmailStatus, default=EmailStatus.NONE)
     email_to = models.EmailField(blank=True)
     email_subject = models.CharField(max_length=300, blank=True)
     email_text = models.TextField(blank=True)

@@ -92,6 +92,36 @@ class ArticleChoiceField(forms.ModelChoiceField):
         )
 
 
+# What each action type asks of the partner, for the type picker and the pipeline page's legend.
+ACTION_TYPES = [
+    {
+        "value": ActionType.VIEW_ASSET,
+        "label": ActionType.VIEW_ASSET.label,
+        "description": "Open or download a file or link from the Assets library.",
+        "completes": "Completes when opened",
+    },
+    {
+        "value": ActionType.READ_ARTICLE,
+        "label": ActionType.READ_ARTICLE.label,
+        "description": "Read an article from the Help center.",
+        "completes": "Completes when read",
+    },
+    {
+        "value": ActionType.PROVIDE_INFORMATION,
+        "label": ActionType.PROVIDE_INFORMATION.label,
+        "description": "Fill in a form you design: text, dates, choices, checkboxes…",
+        "completes": "Completes on submit, approval optional",
+    },
+    {
+        "value": ActionType.UPLOAD_DOCUMENT,
+        "label": ActionType.UPLOAD_DOCUMENT.label,
+        "description": "Upload one or more files, such as a signed contract or a certificate.",
+        "completes": "Completes on upload, approval optional",
+    },
+]
+TYPE_INFO = {t["value"]: t for t in ACTION_TYPES}
+
+
 class ActionForm(forms.Form):
     """An action's settings; only the fields of its type are kept."""
 

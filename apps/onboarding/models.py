@@ -80,7 +80,7 @@ class FieldKind(models.TextChoices):
 
 class Action(TenantOwned):
     stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="actions")
-    type = models.CharField(max_length=24, choices=ActionType.choices)
+    type = models.CharField(max_length=24, choices=ActionType)
     title = models.CharField(max_length=200)
     instructions = models.TextField(blank=True)
     position = models.PositiveIntegerField(default=0)
@@ -131,7 +131,7 @@ class Enrollment(TenantOwned):
         Stage, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     status = models.CharField(
-        max_length=12, choices=EnrollmentStatus.choices, default=EnrollmentStatus.IN_PROGRESS
+        max_length=12, choices=EnrollmentStatus, default=EnrollmentStatus.IN_PROGRESS
     )
     started_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -148,6 +148,10 @@ class Enrollment(TenantOwned):
     def __str__(self) -> str:
         return f"{self.partner_account} in {self.pipeline}"
 
+    @property
+    def is_completed(self) -> bool:
+        return self.status == EnrollmentStatus.COMPLETED
+
 
 class StageStatus(models.TextChoices):
     PENDING = "pending", "Pending"
@@ -159,7 +163,7 @@ class StageStatus(models.TextChoices):
 class StageProgress(TenantOwned):
     enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="stages")
     stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="+")
-    status = models.CharField(max_length=16, choices=StageStatus.choices, default="pending")
+    status = models.CharField(max_length=16, choices=StageStatus, default="pending")
     completed_at = models.DateTimeField(null=True, blank=True)
     # None with a completion date: moved on automatically.
     completed_by = models.ForeignKey(
@@ -171,6 +175,14 @@ class StageProgress(TenantOwned):
             models.UniqueConstraint(fields=["enrollment", "stage"], name="onb_stage_progress_once")
         ]
 
+    @property
+    def is_completed(self) -> bool:
+        return self.status == StageStatus.COMPLETED
+
+    @property
+    def is_not_applicable(self) -> bool:
+        return self.status == StageStatus.NOT_APPLICABLE
+
 
 class ActionStatus(models.TextChoices):
     PENDING = "pending", "Pending"
@@ -180,7 +192,17 @@ class ActionStatus(models.TextChoices):
     SKIPPED = "skipped", "Skipped"
 
 
+# An action in one of these no longer holds its stage open.
 DONE_STATUSES = frozenset({ActionStatus.COMPLETED, ActionStatus.SKIPPED})
+
+# The colour of each status's badge (templates/onboarding/_status_badge.html).
+STATUS_TONES: dict[str, str] = {
+    ActionStatus.PENDING: "blue",
+    ActionStatus.WAITING_FOR_APPROVAL: "amber",
+    ActionStatus.COMPLETED: "green",
+    ActionStatus.ACTION_REQUIRED: "red",
+    ActionStatus.SKIPPED: "gray",
+}
 
 
 class ActionProgress(TenantOwned):
@@ -189,9 +211,7 @@ class ActionProgress(TenantOwned):
     enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="actions")
     action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="progress")
     partner_account = models.ForeignKey(PartnerAccount, on_delete=models.CASCADE, related_name="+")
-    status = models.CharField(
-        max_length=24, choices=ActionStatus.choices, default=ActionStatus.PENDING
-    )
+    status = models.CharField(max_length=24, choices=ActionStatus, default=ActionStatus.PENDING)
     submission = models.JSONField(default=dict, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     submitted_by = models.ForeignKey(
@@ -229,6 +249,30 @@ class ActionProgress(TenantOwned):
 
     def __str__(self) -> str:
         return self.action.title
+
+    @property
+    def is_done(self) -> bool:
+        return self.status in DONE_STATUSES
+
+    @property
+    def is_completed(self) -> bool:
+        return self.status == ActionStatus.COMPLETED
+
+    @property
+    def is_skipped(self) -> bool:
+        return self.status == ActionStatus.SKIPPED
+
+    @property
+    def is_waiting_for_approval(self) -> bool:
+        return self.status == ActionStatus.WAITING_FOR_APPROVAL
+
+    @property
+    def is_action_required(self) -> bool:
+        return self.status == ActionStatus.ACTION_REQUIRED
+
+    @property
+    def status_tone(self) -> str:
+        return STATUS_TONES.get(self.status, "blue")
 
 
 class ActionFile(TenantOwned):

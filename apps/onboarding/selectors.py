@@ -1,4 +1,15 @@
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+"""Reads of onboarding: a partner's enrollment, progress and files.
+
+The pipeline builder's reads are in `selectors_pipelines.py`. Every selector takes `tenant=`
+and filters on it explicitly (the scoped managers fail closed).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet
+from django_scopes import scopes_disabled
 
 from apps.audit.models import AuditEvent
 from apps.onboarding.models import (
@@ -12,6 +23,9 @@ from apps.onboarding.models import (
     Stage,
     StageProgress,
 )
+
+if TYPE_CHECKING:
+    from apps.tenancy.models import Tenant
 
 
 def enrollment_for_partner(*, tenant, partner_account_id: int) -> Enrollment | None:
@@ -118,8 +132,11 @@ def progress_for_partner_user(*, tenant, partner_account_id: int, progress_id: i
     )
 
 
-def enrollments_due_for_advance_all_tenants(*, limit: int = 500) -> list[tuple[int, int]]:
-    """(tenant_id, enrollment_id) of enrollments whose current stage is finished or removed.
+def enrollments_due_for_advance_all_tenants(
+    *, after_id: int = 0, limit: int = 500
+) -> list[tuple[int, int]]:
+    """(tenant_id, enrollment_id) of enrollments whose current stage is finished or removed,
+    in id order from `after_id` on (the reconciliation's cursor).
 
     One set-based query for the periodic reconciliation: it repairs whatever a lost
     auto-advance task left undone.
@@ -127,7 +144,7 @@ def enrollments_due_for_advance_all_tenants(*, limit: int = 500) -> list[tuple[i
     from django_scopes import scopes_disabled
 
     with scopes_disabled():
-        # Actions the partner had in the stage, archived ones included (see progress.py).
+        # Actions the partner had in the stage, archived ones included (see services/stages.py).
         applicable = ActionProgress.objects.filter(
             tenant_id=OuterRef("tenant_id"),
             enrollment_id=OuterRef("pk"),
@@ -141,20 +158,24 @@ def enrollments_due_for_advance_all_tenants(*, limit: int = 500) -> list[tuple[i
         ).exclude(status__in=DONE_STATUSES)
         return list(
             Enrollment.objects.filter(
-                status=EnrollmentStatus.IN_PROGRESS, current_stage__isnull=False
+                status=EnrollmentStatus.IN_PROGRESS, current_stage__isnull=False, pk__gt=after_id
             )
             .filter(
                 Q(current_stage__archived_at__isnull=False)
                 | (Exists(applicable) & ~Exists(open_progress))
             )
+            .order_by("pk")
             .values_list("tenant_id", "pk")[:limit]
         )
 
 
-def content_opened_progress_all_tenants(*, limit: int = 500) -> list[tuple[int, int, int]]:
+def content_opened_progress_all_tenants(
+    *, after_id: int = 0, limit: int = 500
+) -> list[tuple[int, int, int]]:
     """(tenant_id, progress_id, user_id) of View asset / Read article actions the partner can
     do now whose asset or article a partner user opened from the library since the action
-    became theirs. One set-based query; the reconciliation pass completes them."""
+    became theirs, in id order from `after_id` on. One set-based query; the reconciliation
+    pass completes them."""
     from django.db.models import F, OuterRef, Subquery
     from django_scopes import scopes_disabled
 
@@ -174,7 +195,9 @@ def content_opened_progress_all_tenants(*, limit: int = 500) -> list[tuple[int, 
             action__stage_id=F("enrollment__current_stage_id"),
         )
         rows = (
-            ActionProgress.objects.filter(available, action__archived_at__isnull=True)
+            ActionProgress.objects.filter(
+                available, action__archived_at__isnull=True, pk__gt=after_id
+            )
             .filter(
                 Q(action__type="view_asset", action__asset_id__isnull=False) & Exists(asset_open)
                 | Q(action__type="read_article", action__article_id__isnull=False)
@@ -195,6 +218,7 @@ def content_opened_progress_all_tenants(*, limit: int = 500) -> list[tuple[int, 
                     .values("user_id")[:1]
                 )
             )
+            .order_by("pk")
             .values_list("tenant_id", "pk", "opener")[:limit]
         )
         return list(rows)
@@ -228,3 +252,50 @@ def partner_journey_rows(*, tenant, enrollment: Enrollment) -> dict[int, list]:
     ):
         grouped.setdefault(row.action.stage_id, []).append(row)
     return grouped
+
+
+# --- Action files ----------------------------------------------------------------------------
+
+
+def action_file_get(*, tenant: Tenant, partner_account_id: int, file_id: int) -> ActionFile | None:
+    """One file a partner uploaded, looked up within that partner’s progress; None otherwise."""
+    return ActionFile.objects.filter(
+        tenant=tenant, pk=file_id, progress__partner_account_id=partner_account_id
+    ).first()
+
+
+def action_file_list(*, tenant: Tenant, progress: ActionProgress) -> list[ActionFile]:
+    """The files of the progress's current submission round (none before the first one)."""
+    if not progress.submission_round:
+        return []
+    return list(
+        ActionFile.objects.filter(
+            tenant=tenant, progress=progress, submission_round=progress.submission_round
+        )
+    )
+
+
+# --- Set-based reads for higher layers (the milestones sweep) --------------------------------
+
+
+def enrollment_last_id_all_tenants() -> int:
+    """The highest enrollment id in any program (0 when there is none): a cursor position."""
+    with scopes_disabled():
+        return Enrollment.objects.aggregate(last=Max("id"))["last"] or 0
+
+
+def enrollment_rows_all_tenants(
+    *, after_id: int, up_to_id: int
+) -> QuerySet[Enrollment, dict[str, Any]]:
+    """Enrollments with an id in (after_id, up_to_id], every program, as rows (id,
+    tenant_id, account_id, partner_type_id, started_at), unordered, for a higher layer's
+    set-based statement to read as a subquery (milestones starts tracking from them)."""
+    with scopes_disabled():
+        rows = Enrollment.objects.order_by()
+    return rows.filter(id__gt=after_id, id__lte=up_to_id).values(
+        "id",
+        "tenant_id",
+        "started_at",
+        account_id=F("partner_account_id"),
+        partner_type_id=F("partner_account__partner_type_id"),
+    )

@@ -1,37 +1,49 @@
 from django.urls import path
 
-from apps.onboarding import views_pipelines as views
+from apps.onboarding import views_actions, views_pipelines, views_stages
 
 app_name = "pipelines"
 urlpatterns = [
-    path("", views.pipeline_list, name="list"),
-    path("new/", views.pipeline_new, name="create"),
-    path("<int:pipeline_id>/", views.pipeline_detail, name="detail"),
-    path("<int:pipeline_id>/edit/", views.pipeline_edit, name="edit"),
-    path("<int:pipeline_id>/types/", views.pipeline_types, name="types"),
-    path("<int:pipeline_id>/enroll/", views.pipeline_enroll, name="enroll"),
-    path("<int:pipeline_id>/stages/new/", views.stage_new, name="stage_create"),
-    path("<int:pipeline_id>/stages/<int:stage_id>/edit/", views.stage_edit, name="stage_edit"),
+    path("", views_pipelines.pipeline_list, name="list"),
+    path("new/", views_pipelines.pipeline_new, name="create"),
+    path("<int:pipeline_id>/", views_pipelines.pipeline_detail, name="detail"),
+    path("<int:pipeline_id>/edit/", views_pipelines.pipeline_edit, name="edit"),
+    path("<int:pipeline_id>/types/", views_pipelines.pipeline_types, name="types"),
+    path("<int:pipeline_id>/enroll/", views_pipelines.pipeline_enroll, name="enroll"),
+    path("<int:pipeline_id>/stages/new/", views_stages.stage_new, name="stage_create"),
+    path(
+        "<int:pipeline_id>/stages/<int:stage_id>/edit/",
+        views_stages.stage_edit,
+        name="stage_edit",
+    ),
     path(
         "<int:pipeline_id>/stages/<int:stage_id>/archive/",
-        views.stage_remove,
+        views_stages.stage_remove,
         name="stage_archive",
     ),
-    path("<int:pipeline_id>/stages/<int:stage_id>/move/", views.stage_reorder, name="stage_move"),
+    path(
+        "<int:pipeline_id>/stages/<int:stage_id>/move/",
+        views_stages.stage_reorder,
+        name="stage_move",
+    ),
     path(
         "<int:pipeline_id>/stages/<int:stage_id>/actions/new/",
-        views.action_new,
+        views_actions.action_new,
         name="action_create",
     ),
-    path("<int:pipeline_id>/actions/<int:action_id>/", views.action_edit, name="action_edit"),
+    path(
+        "<int:pipeline_id>/actions/<int:action_id>/",
+        views_actions.action_edit,
+        name="action_edit",
+    ),
     path(
         "<int:pipeline_id>/actions/<int:action_id>/archive/",
-        views.action_remove,
+        views_actions.action_remove,
         name="action_archive",
     ),
     path(
         "<int:pipeline_id>/actions/<int:action_id>/move/",
-        views.action_reorder,
+        views_actions.action_reorder,
         name="action_move",
     ),
 ]

@@ -1,19 +1,22 @@
 """The console's Onboarding tab of one partner (DOMAIN §4)."""
 
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from apps.onboarding.models import ActionFile, ActionProgress, EnrollmentStatus, Pipeline
+from apps.onboarding.files import action_file_response
 from apps.onboarding.selectors import (
+    action_file_get,
     enrollment_counts,
     enrollment_for_partner,
     enrollment_stages,
     pipelines_for,
+    progress_for_partner_user,
     stage_action_rows,
 )
+from apps.onboarding.selectors_pipelines import pipeline_get
 from apps.onboarding.services import (
     CAM_EVENTS,
     InvalidTransition,
@@ -22,16 +25,8 @@ from apps.onboarding.services import (
     partner_enroll,
     stage_move_next,
 )
-from apps.partners.models import PartnerAccount
-from apps.partners.selectors import partner_account_get
-from apps.tenancy.access import console_admin_view, console_view
-
-
-def _account(request, partner_id: int) -> PartnerAccount:
-    try:
-        return partner_account_get(tenant=request.tenant, pk=partner_id)
-    except PartnerAccount.DoesNotExist as exc:
-        raise Http404 from exc
+from apps.partners.access import console_admin_partner_view, console_partner_view
+from apps.tenancy.access import console_view
 
 
 def _tab_url(partner_id: int, stage_id: int | None = None) -> str:
@@ -56,12 +51,10 @@ def _stage_context(request, account, enrollment, stage_id=None) -> dict:
     )
     for row in rows:
         row.events = allowed_events(row)
-    open_count = sum(
-        1 for r in rows if r.action.archived_at is None and r.status not in ("completed", "skipped")
-    )
+    open_count = sum(1 for r in rows if r.action.archived_at is None and not r.is_done)
     can_move = (
         selected is not None
-        and enrollment.status == EnrollmentStatus.IN_PROGRESS
+        and not enrollment.is_completed
         and selected.pk == enrollment.current_stage_id
         and open_count == 0
     )
@@ -76,9 +69,9 @@ def _stage_context(request, account, enrollment, stage_id=None) -> dict:
     }
 
 
-@console_view
+@console_partner_view
 def onboarding_tab(request, partner_id: int):
-    account = _account(request, partner_id)
+    account = request.partner_account
     enrollment = enrollment_for_partner(tenant=request.tenant, partner_account_id=account.pk)
     context = {"nav": "partners", "account": account, "tab": "onboarding"}
     if enrollment is None:
@@ -92,17 +85,13 @@ def onboarding_tab(request, partner_id: int):
     return render(request, "onboarding/tab.html", context)
 
 
-@console_view
+@console_partner_view
 @require_POST
 def onboarding_action_event(request, partner_id: int, progress_id: int, event: str):
-    account = _account(request, partner_id)
+    account = request.partner_account
     service = CAM_EVENTS.get(event)
-    progress = (
-        ActionProgress.objects.filter(
-            tenant=request.tenant, partner_account=account, pk=progress_id
-        )
-        .select_related("action")
-        .first()
+    progress = progress_for_partner_user(
+        tenant=request.tenant, partner_account_id=account.pk, progress_id=progress_id
     )
     if service is None or progress is None:
         raise Http404
@@ -137,10 +126,10 @@ def _done_message(event: str, title: str) -> str:
     }[event]
 
 
-@console_view
+@console_partner_view
 @require_POST
 def onboarding_move_next(request, partner_id: int):
-    account = _account(request, partner_id)
+    account = request.partner_account
     enrollment = enrollment_for_partner(tenant=request.tenant, partner_account_id=account.pk)
     if enrollment is None:
         raise Http404
@@ -162,13 +151,15 @@ def onboarding_move_next(request, partner_id: int):
     return redirect(_tab_url(account.pk))
 
 
-@console_admin_view
+@console_admin_partner_view
 @require_POST
 def onboarding_enroll(request, partner_id: int):
-    account = _account(request, partner_id)
-    pipeline = Pipeline.objects.filter(
-        tenant=request.tenant, archived_at__isnull=True, pk=request.POST.get("pipeline") or 0
-    ).first()
+    account = request.partner_account
+    try:
+        pipeline_id = int(request.POST.get("pipeline") or 0)
+    except ValueError:
+        pipeline_id = 0
+    pipeline = pipeline_get(tenant=request.tenant, pipeline_id=pipeline_id)
     if pipeline is None:
         messages.error(request, "Choose a pipeline.")
         return redirect(_tab_url(account.pk))
@@ -183,23 +174,11 @@ def onboarding_enroll(request, partner_id: int):
     return redirect(_tab_url(account.pk))
 
 
+# Not a console_partner_view: the download needs no account, and its one query is already
+# scoped to the URL's partner (resolving the account first would cost a query).
 @console_view
 def onboarding_file(request, partner_id: int, file_id: int):
-    row = ActionFile.objects.filter(
-        tenant=request.tenant, pk=file_id, progress__partner_account_id=partner_id
-    ).first()
+    row = action_file_get(tenant=request.tenant, partner_account_id=partner_id, file_id=file_id)
     if row is None:
         raise Http404
-    return _file_response(row)
-
-
-def _file_response(row: ActionFile):
-    response = FileResponse(
-        row.file.open("rb"),
-        as_attachment=True,
-        filename=row.original_name,
-        content_type=row.content_type or "application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return action_file_response(row)

@@ -7,9 +7,12 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from apps.onboarding.files import action_file_response
 from apps.onboarding.forms import ProvideInformationForm, UploadDocumentForm
-from apps.onboarding.models import ActionFile, ActionStatus, ActionType
+from apps.onboarding.models import ActionType
 from apps.onboarding.selectors import (
+    action_file_get,
+    action_file_list,
     enrollment_counts,
     enrollment_for_partner,
     enrollment_stages,
@@ -22,16 +25,8 @@ from apps.onboarding.services import (
     action_complete,
     progress_available_to_partner,
 )
-from apps.onboarding.views_console import _file_response
-from apps.partners.selectors import partner_account_of_membership
+from apps.partners.access import portal_partner_account
 from apps.tenancy.access import portal_view
-
-
-def _partner(request):
-    account = partner_account_of_membership(membership=request.membership)
-    if account is None:
-        raise Http404
-    return account
 
 
 def _progress(request, account, progress_id):
@@ -45,7 +40,7 @@ def _progress(request, account, progress_id):
 
 @portal_view
 def journey(request):
-    account = _partner(request)
+    account = portal_partner_account(request)
     enrollment = enrollment_for_partner(tenant=request.tenant, partner_account_id=account.pk)
     context = {"nav": "onboarding", "partner_account": account, "enrollment": enrollment}
     if enrollment is not None:
@@ -59,7 +54,7 @@ def journey(request):
 
 @portal_view
 def action_page(request, progress_id: int):
-    account = _partner(request)
+    account = portal_partner_account(request)
     progress = _progress(request, account, progress_id)
     action = progress.action
     available = progress_available_to_partner(progress)
@@ -89,9 +84,6 @@ def action_page(request, progress_id: int):
     else:
         status = 200
     content = _content_of(action)
-    files = ActionFile.objects.filter(
-        tenant=request.tenant, progress=progress, submission_round=progress.submission_round
-    )
     return render(
         request,
         "onboarding/portal_action.html",
@@ -102,7 +94,7 @@ def action_page(request, progress_id: int):
             "action": action,
             "available": available,
             "form": form,
-            "files": list(files) if progress.submission_round else [],
+            "files": action_file_list(tenant=request.tenant, progress=progress),
             "content": content,
             "content_summary": getattr(content, "description", "")
             or getattr(content, "excerpt", ""),
@@ -163,7 +155,7 @@ def action_open(request, progress_id: int):
     """Open the action's asset or article; doing so completes the action.
 
     The content view it redirects to records the open itself (apps.content)."""
-    account = _partner(request)
+    account = portal_partner_account(request)
     progress = _progress(request, account, progress_id)
     action = progress.action
     if action.type not in (ActionType.VIEW_ASSET, ActionType.READ_ARTICLE):
@@ -171,9 +163,7 @@ def action_open(request, progress_id: int):
     content = _content_of(action)
     if content is None:
         raise Http404
-    if progress.status in (ActionStatus.PENDING, ActionStatus.ACTION_REQUIRED) and (
-        progress_available_to_partner(progress)
-    ):
+    if progress_available_to_partner(progress):
         # Completed meanwhile (another tab): opening it is still fine.
         with contextlib.suppress(InvalidTransition):
             action_complete(tenant=request.tenant, actor=request.user, progress_id=progress.pk)
@@ -190,10 +180,8 @@ def _content_url(action, content) -> str:
 
 @portal_view
 def own_file(request, file_id: int):
-    account = _partner(request)
-    row = ActionFile.objects.filter(
-        tenant=request.tenant, pk=file_id, progress__partner_account=account
-    ).first()
+    account = portal_partner_account(request)
+    row = action_file_get(tenant=request.tenant, partner_account_id=account.pk, file_id=file_id)
     if row is None:
         raise Http404
-    return _file_response(row)
+    return action_file_response(row)

@@ -55,9 +55,9 @@ class PartnerAccount(TenantOwned):
 
     name = models.CharField(max_length=200)
     partner_type = models.ForeignKey(PartnerType, on_delete=models.PROTECT, related_name="+")
-    tier = models.CharField(max_length=20, choices=Tier.choices, default=Tier.REGISTERED)
+    tier = models.CharField(max_length=20, choices=Tier, default=Tier.REGISTERED)
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 country code")
-    region = models.CharField(max_length=10, choices=Region.choices, blank=True)
+    region = models.CharField(max_length=10, choices=Region, blank=True)
     cam = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -66,9 +66,7 @@ class PartnerAccount(TenantOwned):
         related_name="+",
         verbose_name="channel manager",
     )
-    status = models.CharField(
-        max_length=12, choices=PartnerStatus.choices, default=PartnerStatus.ACTIVE
-    )
+    status = models.CharField(max_length=12, choices=PartnerStatus, default=PartnerStatus.ACTIVE)
     website = models.URLField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     activated_at = models.DateTimeField(null=True, blank=True)

@@ -1,9 +1,20 @@
+from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
+from django_scopes import scopes_disabled
 
-from apps.partners.models import PartnerAccount, PartnerDomain, PartnerType, PartnerUser
+from apps.partners.models import (
+    PartnerAccount,
+    PartnerDomain,
+    PartnerEvent,
+    PartnerStatus,
+    PartnerType,
+    PartnerUser,
+)
 from apps.tenancy.models import STAFF_ROLES, Membership, Role
 
 EXPLORER_SORTS = {
@@ -118,3 +129,42 @@ def partner_account_of_membership(*, membership: Membership) -> PartnerAccount |
         .first()
     )
     return link.account if link else None
+
+
+# --- Set-based reads for higher layers (the milestones sweep) --------------------------------
+
+
+def partner_event_rows_all_tenants(
+    *,
+    since: datetime | None = None,
+    event_ids: Collection[int] | None = None,
+    account_ids: Collection[int] | None = None,
+) -> QuerySet[PartnerEvent, dict[str, Any]]:
+    """Events as rows (id, tenant_id, account_id, type, reference, occurred_at,
+    recorded_by_id), unordered, for a higher layer's set-based statement to read as a
+    subquery: those recorded since `since`, with these ids, or of these accounts (one of the
+    three). Platform code: every tenant."""
+    if [since, event_ids, account_ids].count(None) != 2:
+        raise ValueError("Pass exactly one of since, event_ids, account_ids.")
+    with scopes_disabled():
+        rows = PartnerEvent.objects.order_by()
+    if since is not None:
+        rows = rows.filter(created_at__gte=since)
+    elif event_ids is not None:
+        rows = rows.filter(id__in=list(event_ids))
+    else:
+        rows = rows.filter(account_id__in=list(account_ids or ()))
+    return rows.values(
+        "id", "tenant_id", "account_id", "type", "reference", "occurred_at", "recorded_by_id"
+    )
+
+
+def partner_account_activity_all_tenants() -> QuerySet[PartnerAccount, dict[str, Any]]:
+    """Every account as a row (id, is_active): whether it is active, not suspended, for a
+    higher layer's set-based statement to read as a subquery (the sweep raises no alert for a
+    suspended partner). Platform code: every tenant."""
+    with scopes_disabled():
+        rows = PartnerAccount.objects.order_by()
+    return rows.values("id").annotate(
+        is_active=ExpressionWrapper(Q(status=PartnerStatus.ACTIVE), output_field=BooleanField())
+    )

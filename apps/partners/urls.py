@@ -6,5 +6,5 @@ app_name = "partners"
 urlpatterns = [
     path("", views.partner_explorer, name="explorer"),
     path("export.csv", views.partner_explorer_export, name="export"),
-    path("<int:pk>/", views.partner_detail, name="detail"),
+    path("<int:partner_id>/", views.partner_detail, name="detail"),
 ]

@@ -1,17 +1,16 @@
 import csv
 
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django_scopes import scope
 
 from apps.audit.selectors import audit_events_for_partner
+from apps.partners.access import PartnerRequest, console_partner_view
 from apps.partners.forms import ExplorerFilterForm
-from apps.partners.models import PartnerAccount
 from apps.partners.selectors import (
     channel_managers_for,
-    partner_account_get,
     partner_explorer_export_rows,
     partner_explorer_page_rows,
     partner_explorer_queryset,
@@ -108,12 +107,9 @@ def _csv_safe(value):
     return "" if value is None else value
 
 
-@console_view
-def partner_detail(request, pk: int):
-    try:
-        account = partner_account_get(tenant=request.tenant, pk=pk)
-    except PartnerAccount.DoesNotExist as exc:
-        raise Http404 from exc
+@console_partner_view
+def partner_detail(request: PartnerRequest, partner_id: int) -> HttpResponse:
+    account = request.partner_account
     return render(
         request,
         "partners/detail.html",
@@ -123,6 +119,8 @@ def partner_detail(request, pk: int):
             "account": account,
             "domains": list(account.domains.filter(tenant=request.tenant)),
             "users": list(partner_users_of(tenant=request.tenant, account=account)),
-            "timeline": list(audit_events_for_partner(tenant=request.tenant, partner_id=pk)),
+            "timeline": list(
+                audit_events_for_partner(tenant=request.tenant, partner_id=account.pk)
+            ),
         },
     )

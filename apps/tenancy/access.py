@@ -2,15 +2,22 @@
 
 Each decorator records its rule on the view (`view.access`) so the isolation tests can walk
 every URL and check it. Strangers (another tenant's users) get 404, never a hint that the
-page exists; a member whose role is too low gets 403.
+page exists; a member whose role is too low gets 403. Views of one partner account
+(`/console/partners/<partner_id>/…`) use the decorators of `apps/partners/access.py`, which
+apply these rules and then resolve the partner account once.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
 from functools import wraps
+from typing import Any, Protocol, cast
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponseBase
 
+from apps.tenancy.http import TenantRequest
 from apps.tenancy.models import PARTNER_ROLES, STAFF_ROLES, Role
 
 PUBLIC = "public"
@@ -37,10 +44,21 @@ AREA_ROLES = {
 }
 
 
-def _require(access: str):
-    def decorator(view):
+View = Callable[..., HttpResponseBase]
+
+
+class AccessView(Protocol):
+    """A view wrapped by one of the decorators below; `access` names the rule it enforces."""
+
+    access: str
+
+    def __call__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase: ...
+
+
+def _require(access: str) -> Callable[[View], AccessView]:
+    def decorator(view: View) -> AccessView:
         @wraps(view)
-        def wrapper(request, *args, **kwargs):
+        def wrapper(request: TenantRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if getattr(request, "tenant", None) is None:
                 raise Http404
             if not request.user.is_authenticated:
@@ -54,21 +72,23 @@ def _require(access: str):
                 raise Http404
             return view(request, *args, **kwargs)
 
-        wrapper.access = access
-        return wrapper
+        checked = cast(AccessView, wrapper)
+        checked.access = access
+        return checked
 
     return decorator
 
 
-def public_view(view):
+def public_view(view: View) -> AccessView:
     @wraps(view)
-    def wrapper(request, *args, **kwargs):
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if getattr(request, "tenant", None) is None:
             raise Http404
         return view(request, *args, **kwargs)
 
-    wrapper.access = PUBLIC
-    return wrapper
+    checked = cast(AccessView, wrapper)
+    checked.access = PUBLIC
+    return checked
 
 
 member_view = _require(AUTHENTICATED)

@@ -1,9 +1,14 @@
 """Resolve the tenant from the request host and run the rest of the request in its scope."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+
 from django.conf import settings
-from django.http import Http404
+from django.http import Http404, HttpResponseBase
 from django_scopes import scope, scopes_disabled
 
+from apps.tenancy.http import TenantRequest
 from apps.tenancy.selectors import membership_get, tenant_for_host_all_tenants
 
 # Paths served on any host without a tenant.
@@ -11,10 +16,10 @@ HOSTLESS_PREFIXES = ("/healthz",)
 
 
 class TenantMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[TenantRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: TenantRequest) -> HttpResponseBase:
         request.tenant = None
         request.membership = None
         path = request.path_info
@@ -39,9 +44,10 @@ class TenantMiddleware:
 
     @staticmethod
     def _is_platform_host(hostname: str) -> bool:
-        return hostname.split(":", 1)[0].lower() == settings.BASE_DOMAIN.lower()
+        base_domain: str = settings.BASE_DOMAIN
+        return hostname.split(":", 1)[0].lower() == base_domain.lower()
 
-    def _admin_all_tenants(self, request):
+    def _admin_all_tenants(self, request: TenantRequest) -> HttpResponseBase:
         """The operator's /admin/ on the platform host sees every tenant (superusers only)."""
         with scopes_disabled():
             response = self.get_response(request)

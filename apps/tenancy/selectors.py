@@ -1,7 +1,16 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django_scopes import scopes_disabled
 
 from apps.tenancy.models import Membership, Tenant, TenantHost
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from apps.accounts.models import User
 
 
 def tenant_for_host_all_tenants(*, hostname: str) -> Tenant | None:
@@ -14,7 +23,7 @@ def tenant_for_host_all_tenants(*, hostname: str) -> Tenant | None:
     return row.tenant if row else None
 
 
-def membership_get(*, tenant: Tenant, user) -> Membership | None:
+def membership_get(*, tenant: Tenant, user: User | AnonymousUser | None) -> Membership | None:
     if user is None or not user.is_authenticated:
         return None
     return Membership.objects.filter(tenant=tenant, user=user, is_active=True).first()

@@ -1,12 +1,19 @@
 """Tenancy primitives. Layer 1: callers in higher layers write the audit events."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from django.db import transaction
 
 from apps.tenancy.models import Membership, Role, Tenant, TenantHost
 
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+
 
 @transaction.atomic
-def tenant_create(*, slug: str, name: str, hostnames: list[str], **fields) -> Tenant:
+def tenant_create(*, slug: str, name: str, hostnames: list[str], **fields: Any) -> Tenant:
     tenant = Tenant.objects.create(slug=slug, name=name, **fields)
     for i, hostname in enumerate(hostnames):
         TenantHost.objects.create(tenant=tenant, hostname=hostname.lower(), is_primary=(i == 0))
@@ -14,7 +21,9 @@ def tenant_create(*, slug: str, name: str, hostnames: list[str], **fields) -> Te
 
 
 @transaction.atomic
-def membership_grant(*, tenant: Tenant, user, role: Role | str) -> tuple[Membership, str | None]:
+def membership_grant(
+    *, tenant: Tenant, user: User, role: Role | str
+) -> tuple[Membership, str | None]:
     """Give `user` the role in `tenant`, creating or changing its one membership.
 
     Returns the membership and the previous role ("" when it is new, None when unchanged).

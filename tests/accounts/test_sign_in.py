@@ -80,14 +80,14 @@ def test_platform_host_admits_superusers_only(acme, unscoped, settings):
     from apps.accounts.models import User
 
     User.objects.create_superuser(email="root@onramp.test", password="root-pw-123456")
-    client = Client(HTTP_HOST=settings.BASE_DOMAIN)
+    client = Client(headers={"host": settings.BASE_DOMAIN})
     response = client.post(
         "/admin/login/?next=/admin/", {"username": "root@onramp.test", "password": "root-pw-123456"}
     )
     assert response.status_code == 302
     assert client.get("/admin/").status_code == 200
     # A program admin is no platform operator.
-    other = Client(HTTP_HOST=settings.BASE_DOMAIN)
+    other = Client(headers={"host": settings.BASE_DOMAIN})
     other.post("/admin/login/", {"username": acme.admin.email, "password": "pw-admin-123456"})
     assert other.get("/admin/").status_code == 302
 

@@ -7,13 +7,12 @@ from django_scopes import scope
 
 from apps.applications.models import Application
 from apps.applications.services import (
-    Applicant,
     application_confirm,
     application_confirmation_issue,
     application_submit,
     program_settings_update,
 )
-from apps.partners.models import PartnerType
+from tests.applications.factories import ApplicantFactory, reseller_of
 
 
 @pytest.fixture
@@ -32,12 +31,11 @@ def configure(program, **fields):
 
 
 def reseller(program):
-    with scope(tenant=program.tenant):
-        return PartnerType.objects.get(tenant=program.tenant, name="Reseller / VAR")
+    return reseller_of(program.tenant)
 
 
 def submit(program, email, *, company="Initech", first="Peter", last="Gibbons", **kwargs):
-    applicant = Applicant(
+    applicant = ApplicantFactory(
         email=email,
         first_name=first,
         last_name=last,

@@ -129,7 +129,7 @@ def test_another_tenants_partner_type_is_refused(acme, globex, client_for):
 
 
 def test_csrf_is_required(acme):
-    client = Client(HTTP_HOST=acme.host, enforce_csrf_checks=True)
+    client = Client(headers={"host": acme.host}, enforce_csrf_checks=True)
     assert client.post("/apply/", _form(acme, "p@initech.example")).status_code == 403
     assert _apps(acme) == []
 

@@ -272,6 +272,8 @@ def test_console_resend_and_revoke(acme, client_for, invite):
     invitation, _ = invite()
     client = client_for(acme, acme.cam)
     url = f"/console/applications/invitations/{invitation.pk}/"
+    listing = client.get("/console/applications/invitations/").content.decode()
+    assert url + "resend/" in listing and url + "revoke/" in listing
     assert client.post(url + "resend/").status_code == 302
     assert client.post(url + "revoke/").status_code == 302
     with scope(tenant=acme.tenant):
@@ -279,6 +281,8 @@ def test_console_resend_and_revoke(acme, client_for, invite):
     assert invitation.status == InvitationStatus.REVOKED
     response = client.post(url + "revoke/", follow=True)
     assert b"already revoked" in response.content
+    listing = client.get("/console/applications/invitations/").content.decode()
+    assert url + "resend/" not in listing and url + "revoke/" not in listing  # the table says so
 
 
 def test_an_invitee_who_became_a_member_meanwhile_gets_the_neutral_page(acme, client_for, invite):

@@ -253,6 +253,24 @@ def test_an_unconfirmed_application_cannot_be_decided(acme, client_for):
     assert reload(acme, app).status == S.UNCONFIRMED
 
 
+def test_the_page_offers_only_the_decisions_the_table_allows(acme, client_for):
+    client = client_for(acme, acme.cam)
+    unconfirmed = submit(acme, "x@initech.example").application
+    html = client.get(f"{QUEUE}{unconfirmed.pk}/").content.decode()
+    assert "Waiting for email confirmation" in html
+    assert f"{QUEUE}{unconfirmed.pk}/approve/" not in html
+    assert f"{QUEUE}{unconfirmed.pk}/reject/" not in html
+    pending = _pending(acme, "y@initech.example")
+    html = client.get(f"{QUEUE}{pending.pk}/").content.decode()
+    for event in ("approve", "add", "reject"):
+        assert f"{QUEUE}{pending.pk}/{event}/" in html
+    # Bulk decisions only on the list whose rows may all be decided.
+    assert 'name="ids"' in client.get(QUEUE).content.decode()
+    for status in ("unconfirmed", "approved", "all"):
+        html = client.get(QUEUE, {"status": status}).content.decode()
+        assert 'name="ids"' not in html and "Approve as new partners" not in html
+
+
 def test_bulk_approve_and_reject(acme, client_for):
     apps = [_pending(acme, f"p{i}@c{i}.example", company=f"Company {i}") for i in range(4)]
     with scope(tenant=acme.tenant):
@@ -317,15 +335,15 @@ def test_program_admin_edits_settings(acme, client_for):
     assert row.auto_onboarding and row.domain_matching
     assert row.public_mail_domains == ["corp-mail.example", "gmail.com", "outlook.com"]
     assert row.cam_assignment == "region" and row.region_cams == {"emea": acme.cam.pk}
-    assert [q["key"] for q in row.questions] == ["sales-reps", "focus"]
+    assert [q["key"] for q in row.questions] == ["sales_reps", "focus"]  # core.questions
     assert row.questions[1]["choices"] == ["SMB", "Enterprise"]
     # Renaming a question keeps its key (answers stay comparable).
-    data.update({"questions-0-key": "sales-reps", "questions-0-label": "Number of sales reps"})
+    data.update({"questions-0-key": "sales_reps", "questions-0-label": "Number of sales reps"})
     client.post(f"{QUEUE}settings/", data)
     with scope(tenant=acme.tenant):
         row.refresh_from_db()
     assert row.questions[0] == {
-        "key": "sales-reps",
+        "key": "sales_reps",
         "label": "Number of sales reps",
         "kind": "number",
         "required": True,

@@ -15,7 +15,7 @@ def _free_port() -> int:
 
 @pytest.mark.django_db
 def test_healthz_ok_when_database_and_redis_answer():
-    response = Client(HTTP_HOST="localhost").get("/healthz")
+    response = Client(headers={"host": "localhost"}).get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok", "redis": "ok"}
     assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
@@ -45,7 +45,7 @@ def test_healthz_503_when_redis_is_stopped(settings, tmp_path):
         check=True,
     )
     settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"
-    client = Client(HTTP_HOST="localhost")
+    client = Client(headers={"host": "localhost"})
     for _ in range(50):
         if client.get("/healthz").status_code == 200:
             break
@@ -70,7 +70,7 @@ def test_healthz_503_when_database_is_unreachable(settings):
     conn.close()
     conn.settings_dict["PORT"] = str(_free_port())
     try:
-        response = Client(HTTP_HOST="localhost").get("/healthz")
+        response = Client(headers={"host": "localhost"}).get("/healthz")
     finally:
         conn.close()
         conn.settings_dict["PORT"] = original

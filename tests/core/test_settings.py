@@ -49,3 +49,13 @@ def test_seed_demo_refuses_without_debug():
     result = _run(["seed_demo"])
     assert result.returncode != 0
     assert "DEBUG" in result.stderr
+
+
+def test_filemail_path_stays_absolute():
+    """`filemail:///abs/path` writes to /abs/path, never to abs/path under the checkout
+    (django-environ drops the leading slash; that once filled a tracked tmp/ with mail logs)."""
+    code = "from django.conf import settings; print(settings.EMAIL_FILE_PATH)"
+    result = _run(
+        ["shell", "--no-imports", "-c", code], {"EMAIL_URL": "filemail:///tmp/onramp-mail"}
+    )
+    assert result.stdout.strip() == "/tmp/onramp-mail", result.stderr

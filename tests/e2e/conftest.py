@@ -2,6 +2,10 @@ import os
 from pathlib import Path
 
 import pytest
+from django_scopes import scope
+
+from apps.onboarding.demo import BuiltPipeline, StageSpec, pipeline_build
+from apps.partners.models import PartnerType
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -56,3 +60,25 @@ def site(live_server):
         return f"http://{host}:{port}{path}"
 
     return url
+
+
+@pytest.fixture
+def pipeline_for():
+    """Build a pipeline with the builder seed_demo and bench/ use (apps/onboarding/demo.py):
+    `pipeline_for(program, [StageSpec(...), ...])` makes the program admin's "Reseller
+    onboarding", the default of Reseller / VAR."""
+
+    def build(
+        program, stages: list[StageSpec], *, name: str = "Reseller onboarding"
+    ) -> BuiltPipeline:
+        tenant = program.tenant
+        with scope(tenant=tenant):
+            return pipeline_build(
+                tenant=tenant,
+                actor=program.admin,
+                name=name,
+                partner_types=[PartnerType.objects.get(tenant=tenant, name="Reseller / VAR")],
+                stages=stages,
+            )
+
+    return build

@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def program(acme):
+def program(milestone_template, acme):
     """acme's partner 80 days into its Reseller track with part of it done, another partner
     20 days in; then the sweep runs."""
     now = timezone.now()

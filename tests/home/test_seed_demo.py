@@ -36,7 +36,7 @@ def test_seed_demo_is_idempotent_and_signs_in(settings):
         ("acme.localhost", "partner@northwind.test", "/portal/"),
         ("globex.localhost", "admin@globex.test", "/console/"),
     ]:
-        client = Client(HTTP_HOST=host)
+        client = Client(headers={"host": host})
         response = client.post("/accounts/login/", {"login": email, "password": "onramp-demo"})
         assert response.status_code == 302, (email, response.content[:500])
         assert response["Location"] == landing

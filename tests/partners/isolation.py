@@ -1,2 +1,2 @@
 def samples(program):
-    return {"partners:detail": {"pk": program.partner.pk}}
+    return {"partners:detail": {"partner_id": program.partner.pk}}

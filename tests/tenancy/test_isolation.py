@@ -19,7 +19,8 @@ from django_scopes import scopes_disabled
 from apps.tenancy import access
 from apps.tenancy.models import TenantOwned
 
-pytestmark = pytest.mark.django_db
+# The walk reaches the milestones pages, whose samples need the standard milestone template.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("milestone_template")]
 
 TESTS_DIR = Path(__file__).resolve().parents[1]
 

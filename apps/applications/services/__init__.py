@@ -1,12 +1,6 @@
 """Writes of the applications app: intake (form, confirmation), decisions, invitations,
 the program's settings, and the emails to applicants."""
 
-from apps.applications.services.common import (  # noqa: F401
-    INVITATION_TRANSITIONS,
-    TRANSITIONS,
-    ApplicationError,
-    InvalidTransition,
-)
 from apps.applications.services.decisions import (  # noqa: F401
     BULK_MAX,
     BulkResult,
@@ -26,6 +20,10 @@ from apps.applications.services.emails import (  # noqa: F401
     invitation_email_deliver,
     set_password_path,
 )
+from apps.applications.services.errors import (  # noqa: F401
+    ApplicationError,
+    InvalidTransition,
+)
 from apps.applications.services.intake import (  # noqa: F401
     Applicant,
     Confirmation,
@@ -43,4 +41,10 @@ from apps.applications.services.invitations import (  # noqa: F401
 from apps.applications.services.program import (  # noqa: F401
     cam_for_new_partner,
     program_settings_update,
+)
+from apps.applications.services.transitions import (  # noqa: F401
+    INVITATION_TRANSITIONS,
+    TRANSITIONS,
+    application_events,
+    invitation_events,
 )

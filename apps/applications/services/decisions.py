@@ -22,18 +22,14 @@ from apps.applications.models import (
     ProgramSettings,
 )
 from apps.applications.selectors import partner_admins_of, program_settings_get
-from apps.applications.services.common import (
-    ApplicationError,
-    InvalidTransition,
-    lock_application,
-    pending_changed,
-    require,
-    send_after_commit,
-)
+from apps.applications.services.after_commit import pending_changed, send_after_commit
+from apps.applications.services.errors import ApplicationError, InvalidTransition
 from apps.applications.services.program import cam_for_new_partner
+from apps.applications.services.transitions import lock_application, require
 from apps.audit.services import audit_record
 from apps.notifications.services import notification_create
-from apps.onboarding.services import OnboardingError, partner_enroll
+from apps.onboarding.services.enrollment import partner_enroll
+from apps.onboarding.services.errors import OnboardingError
 from apps.partners.models import PartnerAccount, PartnerDomain, PartnerType, PartnerUser
 from apps.partners.services import (
     PartnerError,

@@ -17,15 +17,10 @@ from apps.applications.models import (
     Invitation,
 )
 from apps.applications.selectors import is_member
-from apps.applications.services.common import (
-    INVITATION_TRANSITIONS,
-    TRANSITIONS,
-    ApplicationError,
-    email_domain,
-    pending_changed,
-    send_after_commit,
-)
+from apps.applications.services.after_commit import pending_changed, send_after_commit
 from apps.applications.services.decisions import Decision, application_decide
+from apps.applications.services.errors import ApplicationError
+from apps.applications.services.transitions import INVITATION_TRANSITIONS, TRANSITIONS
 from apps.applications.tokens import (
     CONFIRM_SALT,
     CONFIRM_TTL,
@@ -43,6 +38,10 @@ NEW = "new"
 UPDATED = "updated"
 ALREADY_PENDING = "already_pending"
 ALREADY_MEMBER = "already_member"
+
+
+def email_domain(email: str) -> str:
+    return email.rsplit("@", 1)[-1].strip().lower().rstrip(".")
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from apps.applications.models import OPEN_STATUSES, Application, Invitation, InvitationStatus
-from apps.applications.services.common import (
-    INVITATION_TRANSITIONS,
-    ApplicationError,
-    InvalidTransition,
-)
+from apps.applications.services.errors import ApplicationError, InvalidTransition
+from apps.applications.services.transitions import INVITATION_TRANSITIONS
 from apps.applications.tokens import INVITE_TTL
 from apps.audit.services import audit_record
 from apps.partners.models import PartnerType

@@ -1,4 +1,76 @@
-"""Onboarding writes: progress transitions (progress.py) and pipeline editing (pipelines.py)."""
+"""Onboarding writes, one module per noun; the names views use are re-exported here.
 
-from apps.onboarding.services.pipelines import *  # noqa: F403
-from apps.onboarding.services.progress import *  # noqa: F403
+- actions.py: an action's status for one partner (the transition table, CAM buttons)
+- stages.py: a partner's way through the stages (automatic and CAM moves, completion)
+- enrollment.py: enrolling a partner in a pipeline
+- pipelines.py: editing pipelines, live
+- approvals.py: the CAM's approval digest
+- reconcile.py: the periodic repair pass
+- notices.py: messages to partners and CAMs
+- partner_log.py: onboarding's entries in the partner's event log
+- errors.py: the errors every module raises
+
+Tasks and other services import the module they call, not this package.
+"""
+
+from apps.onboarding.services.actions import (
+    CAM_EVENTS,
+    TRANSITIONS,
+    StoredFile,
+    action_complete,
+    action_invalidate,
+    action_request_changes,
+    action_skip,
+    action_validate,
+    allowed_events,
+    progress_available_to_partner,
+)
+from apps.onboarding.services.enrollment import partner_enroll
+from apps.onboarding.services.errors import InvalidTransition, OnboardingError
+from apps.onboarding.services.pipelines import (
+    PipelineError,
+    action_archive,
+    action_create,
+    action_move,
+    action_update,
+    clean_form_fields,
+    pipeline_assign_types,
+    pipeline_create,
+    pipeline_update,
+    stage_archive,
+    stage_create,
+    stage_move,
+    stage_update,
+)
+from apps.onboarding.services.stages import enrollment_advance, stage_move_next
+
+__all__ = [
+    "CAM_EVENTS",
+    "TRANSITIONS",
+    "InvalidTransition",
+    "OnboardingError",
+    "PipelineError",
+    "StoredFile",
+    "action_archive",
+    "action_complete",
+    "action_create",
+    "action_invalidate",
+    "action_move",
+    "action_request_changes",
+    "action_skip",
+    "action_update",
+    "action_validate",
+    "allowed_events",
+    "clean_form_fields",
+    "enrollment_advance",
+    "partner_enroll",
+    "pipeline_assign_types",
+    "pipeline_create",
+    "pipeline_update",
+    "progress_available_to_partner",
+    "stage_archive",
+    "stage_create",
+    "stage_move",
+    "stage_move_next",
+    "stage_update",
+]

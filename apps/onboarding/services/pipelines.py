@@ -3,17 +3,21 @@
 - A new action is Pending for partners not yet past its stage; others never see it.
 - A new stage is to do for partners not yet past its position; others skip it.
 - A removed action or stage is archived: its history stays, and a stage it leaves finished
-  lets its partners move on (the reconciliation pass runs after the commit).
+  lets its partners move on (their automatic move is queued after the commit).
 - Reordering changes what comes next for partners who have not reached those stages.
 """
 
+from __future__ import annotations
+
 import re
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from apps.audit.services import audit_record
+from apps.core.questions import question_key
 from apps.onboarding.models import (
     APPROVABLE_TYPES,
     Action,
@@ -28,7 +32,12 @@ from apps.onboarding.models import (
     StageProgress,
     StageStatus,
 )
+from apps.onboarding.services.stages import enrollment_advance_after_commit
 from apps.partners.models import PartnerType
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+    from apps.tenancy.models import Tenant
 
 
 class PipelineError(Exception):
@@ -42,14 +51,19 @@ def _name(value: str, what: str) -> str:
     return value[:200]
 
 
-def _reconcile_after_commit() -> None:
-    from apps.onboarding.tasks import onboarding_reconcile
-
-    transaction.on_commit(onboarding_reconcile.delay)
+def _advance_partners_at(*, tenant: Tenant, stage_id: int) -> None:
+    """Queue, after the commit, the automatic move of the partners whose current stage is
+    `stage_id` (the only ones an archived action or stage can let move on)."""
+    for enrollment_id in Enrollment.objects.filter(
+        tenant=tenant, current_stage_id=stage_id, status=EnrollmentStatus.IN_PROGRESS
+    ).values_list("pk", flat=True):
+        enrollment_advance_after_commit(tenant=tenant, enrollment_id=enrollment_id)
 
 
 @transaction.atomic
-def pipeline_create(*, tenant, actor, name: str, description: str = "") -> Pipeline:
+def pipeline_create(
+    *, tenant: Tenant, actor: User | None, name: str, description: str = ""
+) -> Pipeline:
     name = _name(name, "pipeline")
     if Pipeline.objects.filter(tenant=tenant, name=name, archived_at__isnull=True).exists():
         raise PipelineError(f"A pipeline called “{name}” already exists.")
@@ -59,7 +73,9 @@ def pipeline_create(*, tenant, actor, name: str, description: str = "") -> Pipel
 
 
 @transaction.atomic
-def pipeline_update(*, tenant, actor, pipeline: Pipeline, name: str, description: str) -> Pipeline:
+def pipeline_update(
+    *, tenant: Tenant, actor: User | None, pipeline: Pipeline, name: str, description: str
+) -> Pipeline:
     name = _name(name, "pipeline")
     clash = Pipeline.objects.filter(tenant=tenant, name=name, archived_at__isnull=True).exclude(
         pk=pipeline.pk
@@ -74,7 +90,7 @@ def pipeline_update(*, tenant, actor, pipeline: Pipeline, name: str, description
 
 @transaction.atomic
 def pipeline_assign_types(
-    *, tenant, actor, pipeline: Pipeline, partner_types: list[PartnerType]
+    *, tenant: Tenant, actor: User | None, pipeline: Pipeline, partner_types: list[PartnerType]
 ) -> None:
     """Make `pipeline` the default of exactly these partner types (taking them from others)."""
     if any(t.tenant_id != tenant.pk for t in partner_types):
@@ -100,7 +116,9 @@ def pipeline_assign_types(
 
 
 @transaction.atomic
-def stage_create(*, tenant, actor, pipeline: Pipeline, name: str, description: str = "") -> Stage:
+def stage_create(
+    *, tenant: Tenant, actor: User | None, pipeline: Pipeline, name: str, description: str = ""
+) -> Stage:
     position = Stage.objects.filter(tenant=tenant, pipeline=pipeline).aggregate(m=Max("position"))[
         "m"
     ]
@@ -136,7 +154,9 @@ def stage_create(*, tenant, actor, pipeline: Pipeline, name: str, description: s
 
 
 @transaction.atomic
-def stage_update(*, tenant, actor, stage: Stage, name: str, description: str) -> Stage:
+def stage_update(
+    *, tenant: Tenant, actor: User | None, stage: Stage, name: str, description: str
+) -> Stage:
     stage.name, stage.description = _name(name, "stage"), description
     stage.save(update_fields=["name", "description"])
     audit_record(tenant=tenant, actor=actor, verb="stage.updated", target=stage)
@@ -144,16 +164,23 @@ def stage_update(*, tenant, actor, stage: Stage, name: str, description: str) ->
 
 
 @transaction.atomic
-def stage_archive(*, tenant, actor, stage: Stage) -> Stage:
+def stage_archive(*, tenant: Tenant, actor: User | None, stage: Stage) -> Stage:
     stage.archived_at = timezone.now()
     stage.save(update_fields=["archived_at"])
     audit_record(tenant=tenant, actor=actor, verb="stage.archived", target=stage)
-    _reconcile_after_commit()
+    _advance_partners_at(tenant=tenant, stage_id=stage.pk)
     return stage
 
 
-def _swap(model, *, tenant, obj, siblings, direction: str) -> None:
-    ordered = list(siblings.order_by("position", "id"))
+def _swap(
+    model: type[Stage] | type[Action],
+    *,
+    tenant: Tenant,
+    obj: Stage | Action,
+    siblings: QuerySet[Stage] | QuerySet[Action],
+    direction: str,
+) -> None:
+    ordered: list[Stage | Action] = list(siblings.order_by("position", "id"))
     index = next((i for i, o in enumerate(ordered) if o.pk == obj.pk), None)
     if index is None:  # archived: it has no place in the order any more
         return
@@ -167,7 +194,7 @@ def _swap(model, *, tenant, obj, siblings, direction: str) -> None:
 
 
 @transaction.atomic
-def stage_move(*, tenant, actor, stage: Stage, direction: str) -> None:
+def stage_move(*, tenant: Tenant, actor: User | None, stage: Stage, direction: str) -> None:
     """Move a stage up or down. Partners who already passed it keep their history; what
     comes next changes only for partners who have not reached the affected stages."""
     # Lock the pipeline's stages so two editors reorder one after the other.
@@ -190,14 +217,16 @@ def stage_move(*, tenant, actor, stage: Stage, direction: str) -> None:
 FIELD_KEY = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 
 
-def clean_form_fields(fields: list[dict]) -> list[dict]:
+def clean_form_fields(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Check a Provide information form's definition; returns the normalised list."""
-    cleaned, keys = [], set()
+    cleaned: list[dict[str, Any]] = []
+    keys: set[str] = set()
     for raw in fields:
         label = str(raw.get("label", "")).strip()
         if not label:
             continue
-        key = str(raw.get("key") or re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_"))[:50]
+        given = {str(r["key"]) for r in fields if r.get("key")}  # kept keys: never taken
+        key = str(raw.get("key") or question_key(label, taken=keys | given))[:50]
         if not FIELD_KEY.match(key or ""):
             key = f"field_{len(cleaned) + 1}"
         if key in keys:
@@ -222,7 +251,7 @@ def clean_form_fields(fields: list[dict]) -> list[dict]:
     return cleaned
 
 
-def _check_action(*, tenant, type: str, fields: dict) -> dict:
+def _check_action(*, tenant: Tenant, type: str, fields: dict[str, Any]) -> dict[str, Any]:
     if type not in ActionType.values:
         raise PipelineError("Unknown action type.")
     if fields.get("requires_approval") and type not in APPROVABLE_TYPES:
@@ -243,7 +272,9 @@ def _check_action(*, tenant, type: str, fields: dict) -> dict:
 
 
 @transaction.atomic
-def action_create(*, tenant, actor, stage: Stage, type: str, title: str, **fields) -> Action:
+def action_create(
+    *, tenant: Tenant, actor: User | None, stage: Stage, type: str, title: str, **fields: Any
+) -> Action:
     fields = _check_action(tenant=tenant, type=type, fields=fields)
     position = Action.objects.filter(tenant=tenant, stage=stage).aggregate(m=Max("position"))["m"]
     action = Action.objects.create(
@@ -278,7 +309,9 @@ def action_create(*, tenant, actor, stage: Stage, type: str, title: str, **field
 
 
 @transaction.atomic
-def action_update(*, tenant, actor, action: Action, title: str, **fields) -> Action:
+def action_update(
+    *, tenant: Tenant, actor: User | None, action: Action, title: str, **fields: Any
+) -> Action:
     fields = _check_action(tenant=tenant, type=action.type, fields=fields)
     action.title = title.strip()
     for key, value in fields.items():
@@ -289,16 +322,16 @@ def action_update(*, tenant, actor, action: Action, title: str, **fields) -> Act
 
 
 @transaction.atomic
-def action_archive(*, tenant, actor, action: Action) -> Action:
+def action_archive(*, tenant: Tenant, actor: User | None, action: Action) -> Action:
     action.archived_at = timezone.now()
     action.save(update_fields=["archived_at"])
     audit_record(tenant=tenant, actor=actor, verb="action.archived", target=action)
-    _reconcile_after_commit()
+    _advance_partners_at(tenant=tenant, stage_id=action.stage_id)
     return action
 
 
 @transaction.atomic
-def action_move(*, tenant, actor, action: Action, direction: str) -> None:
+def action_move(*, tenant: Tenant, actor: User | None, action: Action, direction: str) -> None:
     siblings = Action.objects.select_for_update().filter(
         tenant=tenant, stage_id=action.stage_id, archived_at__isnull=True
     )

@@ -1,21 +1,18 @@
-"""Writes for the Assets library and the Help center. Every mutation is audited."""
+"""Writes for the Assets library: files and links, their audience, versions and status.
+Every mutation is audited."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from django.contrib.postgres.search import SearchVector
-from django.db import IntegrityError, transaction
-from django.db.models import Max, TextField, Value
+from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
-from django.utils.text import slugify
 
 from apps.audit.services import audit_record
 from apps.content.models import (
-    Article,
-    ArticleCategory,
-    ArticleStatus,
     Asset,
     AssetAudienceAccount,
     AssetAudienceType,
@@ -24,14 +21,16 @@ from apps.content.models import (
     AssetStatus,
     AssetVersion,
     Audience,
-    ContentOpen,
-    OpenKind,
 )
-from apps.content.rendering import render_markdown
+from apps.content.services.errors import ContentError
+from apps.content.services.transitions import ASSET_TRANSITIONS, transition_target
 from apps.core.files import private_file_save, private_storage
 from apps.core.uploads import CheckedUpload, UploadPolicy, storage_key
 from apps.partners.models import PartnerAccount, PartnerType, Tier
 from apps.tenancy.models import Tenant
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 # What the Assets library accepts. Larger videos belong on a video host, added as a link.
 ASSET_UPLOAD_POLICY = UploadPolicy(
@@ -43,29 +42,7 @@ ASSET_UPLOAD_POLICY = UploadPolicy(
         }
     ),
 )  # fmt: skip
-SEARCH_CONFIG = "english"
 MAX_TAGS = 12
-
-
-class ContentError(Exception):
-    """A content rule was broken; the message is shown to the user."""
-
-
-class InvalidTransition(ContentError):
-    pass
-
-
-ASSET_TRANSITIONS = {
-    AssetStatus.ACTIVE: {"archive": AssetStatus.ARCHIVED},
-    AssetStatus.ARCHIVED: {"restore": AssetStatus.ACTIVE},
-}
-ARTICLE_TRANSITIONS = {
-    ArticleStatus.DRAFT: {"publish": ArticleStatus.PUBLISHED},
-    ArticleStatus.PUBLISHED: {"unpublish": ArticleStatus.DRAFT},
-}
-
-
-# Assets ------------------------------------------------------------------------------------
 
 
 def tags_normalise(tags: Iterable[str]) -> list[str]:
@@ -102,7 +79,7 @@ def _audience_set(
     partner_types: Iterable[PartnerType],
     tiers: Iterable[str],
     accounts: Iterable[PartnerAccount],
-) -> dict:
+) -> dict[str, Any]:
     """Replace the asset's audience rules; return them for the audit event."""
     if audience not in Audience.values:
         raise ContentError("Unknown audience.")
@@ -157,7 +134,7 @@ def _audience_set(
 
 
 def _version_add(
-    *, tenant: Tenant, actor, asset: Asset, upload: CheckedUpload, note: str = ""
+    *, tenant: Tenant, actor: User | None, asset: Asset, upload: CheckedUpload, note: str = ""
 ) -> AssetVersion:
     """Store the file under a new tenant-prefixed key and add the next version (asset locked)."""
     number = (
@@ -188,7 +165,7 @@ def _version_add(
 def asset_create(
     *,
     tenant: Tenant,
-    actor,
+    actor: User | None,
     title: str,
     category: str = AssetCategory.OTHER,
     description: str = "",
@@ -257,7 +234,7 @@ def asset_create(
 def asset_update(
     *,
     tenant: Tenant,
-    actor,
+    actor: User | None,
     asset: Asset,
     title: str,
     description: str,
@@ -295,7 +272,7 @@ def asset_update(
             "account_id", flat=True
         )
     )
-    changed = {}
+    changed: dict[str, Any] = {}
     for field, value in new.items():
         if getattr(asset, field) != value:
             changed[field] = {"from": getattr(asset, field), "to": value}
@@ -330,7 +307,7 @@ def asset_update(
 
 @transaction.atomic
 def asset_replace_file(
-    *, tenant: Tenant, actor, asset: Asset, upload: CheckedUpload, note: str = ""
+    *, tenant: Tenant, actor: User | None, asset: Asset, upload: CheckedUpload, note: str = ""
 ) -> AssetVersion:
     """Upload a new file for the asset. The previous versions stay, with their files."""
     asset = _lock_asset(tenant=tenant, asset=asset)
@@ -355,11 +332,14 @@ def asset_replace_file(
     return version
 
 
-def _asset_transition(*, tenant: Tenant, actor, asset: Asset, event: str) -> Asset:
+def _asset_transition(*, tenant: Tenant, actor: User | None, asset: Asset, event: str) -> Asset:
     asset = _lock_asset(tenant=tenant, asset=asset)
-    target = ASSET_TRANSITIONS[asset.status].get(event)
-    if target is None:
-        raise InvalidTransition(f"This asset is {asset.get_status_display().lower()}.")
+    target = transition_target(
+        ASSET_TRANSITIONS,
+        event=event,
+        status=asset.status,
+        refusal=f"This asset is {asset.get_status_display().lower()}.",
+    )
     previous = asset.status
     asset.status = target
     asset.archived_at = timezone.now() if target == AssetStatus.ARCHIVED else None
@@ -375,199 +355,11 @@ def _asset_transition(*, tenant: Tenant, actor, asset: Asset, event: str) -> Ass
 
 
 @transaction.atomic
-def asset_archive(*, tenant: Tenant, actor, asset: Asset) -> Asset:
+def asset_archive(*, tenant: Tenant, actor: User | None, asset: Asset) -> Asset:
     """Take the asset out of the portal. Its versions, files and open history are kept."""
     return _asset_transition(tenant=tenant, actor=actor, asset=asset, event="archive")
 
 
 @transaction.atomic
-def asset_restore(*, tenant: Tenant, actor, asset: Asset) -> Asset:
+def asset_restore(*, tenant: Tenant, actor: User | None, asset: Asset) -> Asset:
     return _asset_transition(tenant=tenant, actor=actor, asset=asset, event="restore")
-
-
-# Help center -------------------------------------------------------------------------------
-
-
-def _slug_free(*, tenant: Tenant, slug: str, exclude_pk: int | None) -> bool:
-    rows = Article.objects.filter(tenant=tenant, slug=slug)
-    if exclude_pk:
-        rows = rows.exclude(pk=exclude_pk)
-    return not rows.exists()
-
-
-def _slug_for(*, tenant: Tenant, title: str, slug: str, exclude_pk: int | None) -> str:
-    if slug:
-        slug = slugify(slug)[:120]
-        if not slug:
-            raise ContentError("The address may use letters, numbers and hyphens.")
-        if not _slug_free(tenant=tenant, slug=slug, exclude_pk=exclude_pk):
-            raise ContentError(f"Another article already uses the address “{slug}”.")
-        return slug
-    base = slugify(title)[:100] or "article"
-    candidate, n = base, 2
-    while not _slug_free(tenant=tenant, slug=candidate, exclude_pk=exclude_pk):
-        candidate, n = f"{base}-{n}", n + 1
-    return candidate
-
-
-def _search_vector_update(*, article: Article) -> None:
-    Article.objects.filter(tenant_id=article.tenant_id, pk=article.pk).update(
-        search_vector=SearchVector(
-            Value(article.title, output_field=TextField()), weight="A", config=SEARCH_CONFIG
-        )
-        + SearchVector(
-            Value(article.body_text, output_field=TextField()), weight="B", config=SEARCH_CONFIG
-        )
-    )
-
-
-@transaction.atomic
-def article_save(
-    *,
-    tenant: Tenant,
-    actor,
-    article: Article | None = None,
-    title: str,
-    body_markdown: str,
-    category: str = ArticleCategory.OTHER,
-    slug: str = "",
-    publish: bool = False,
-) -> Article:
-    """Create (article=None) or change an article; render, sanitise and index it.
-
-    `slug` blank: made from the title on creation (kept afterwards). `publish=True` also
-    publishes a draft, in the same transaction.
-    """
-    title = title.strip()
-    if not title:
-        raise ContentError("Give the article a title.")
-    if category not in ArticleCategory.values:
-        raise ContentError("Unknown category.")
-    if article is not None:
-        article = Article.objects.select_for_update(of=("self",)).get(tenant=tenant, pk=article.pk)
-    if article is not None and not slug:
-        slug = article.slug
-    slug = _slug_for(
-        tenant=tenant, title=title, slug=slug, exclude_pk=article.pk if article else None
-    )
-    rendered = render_markdown(body_markdown)
-    new = {
-        "title": title,
-        "slug": slug,
-        "category": category,
-        "body_markdown": body_markdown,
-        "body_html": rendered.html,
-        "body_text": rendered.text,
-        "excerpt": rendered.excerpt,
-    }
-    now = timezone.now()
-    try:
-        with transaction.atomic():
-            if article is None:
-                article = Article.objects.create(
-                    tenant=tenant,
-                    created_by=actor,
-                    updated_by=actor,
-                    created_at=now,
-                    updated_at=now,
-                    **new,
-                )
-                verb, data = "article.created", {"title": title, "slug": slug}
-            else:
-                changed = {
-                    f: {"from": getattr(article, f), "to": v}
-                    for f, v in new.items()
-                    if f in ("title", "slug", "category") and getattr(article, f) != v
-                }
-                body_changed = article.body_markdown != body_markdown
-                if not changed and not body_changed:
-                    verb = None
-                else:
-                    for field, value in new.items():
-                        setattr(article, field, value)
-                    article.updated_by = actor
-                    article.updated_at = now
-                    article.save(update_fields=[*new.keys(), "updated_by", "updated_at"])
-                    verb = "article.updated"
-                    data = {"changed": changed, "body_changed": body_changed}
-    except IntegrityError as exc:
-        raise ContentError(f"Another article already uses the address “{slug}”.") from exc
-    if verb is not None:
-        _search_vector_update(article=article)
-        audit_record(tenant=tenant, actor=actor, verb=verb, target=article, data=data)
-    if publish and article.status == ArticleStatus.DRAFT:
-        article = article_publish(tenant=tenant, actor=actor, article=article)
-    return article
-
-
-def _article_transition(*, tenant: Tenant, actor, article: Article, event: str) -> Article:
-    article = Article.objects.select_for_update(of=("self",)).get(tenant=tenant, pk=article.pk)
-    target = ARTICLE_TRANSITIONS[article.status].get(event)
-    if target is None:
-        raise InvalidTransition(f"This article is already {article.get_status_display().lower()}.")
-    previous = article.status
-    article.status = target
-    fields = ["status"]
-    if target == ArticleStatus.PUBLISHED:
-        article.published_at = timezone.now()
-        fields.append("published_at")
-    article.save(update_fields=fields)
-    audit_record(
-        tenant=tenant,
-        actor=actor,
-        verb=f"article.{event}ed",
-        target=article,
-        data={"from": previous, "to": target},
-    )
-    return article
-
-
-@transaction.atomic
-def article_publish(*, tenant: Tenant, actor, article: Article) -> Article:
-    """Make a draft visible in the portal's Help center."""
-    return _article_transition(tenant=tenant, actor=actor, article=article, event="publish")
-
-
-@transaction.atomic
-def article_unpublish(*, tenant: Tenant, actor, article: Article) -> Article:
-    """Back to draft: gone from the portal, kept for editing."""
-    return _article_transition(tenant=tenant, actor=actor, article=article, event="unpublish")
-
-
-# Open/read events --------------------------------------------------------------------------
-
-
-@transaction.atomic
-def content_open_record(
-    *,
-    tenant: Tenant,
-    user,
-    partner_account: PartnerAccount,
-    asset: Asset | None = None,
-    article: Article | None = None,
-    kind: str,
-) -> ContentOpen:
-    """Record that a partner user viewed or downloaded an asset, or read an article.
-
-    One row per open. Higher layers (onboarding's View asset / Read article actions,
-    milestones) read these rows through `selectors.content_opens_since`; there is no signal.
-    `kind` is "view" or "download" for an asset, "read" for an article.
-    """
-    if (asset is None) == (article is None):
-        raise ContentError("Record the opening of exactly one asset or article.")
-    if asset is not None and kind not in (OpenKind.VIEW, OpenKind.DOWNLOAD):
-        raise ContentError("An asset is viewed or downloaded.")
-    if article is not None and kind != OpenKind.READ:
-        raise ContentError("An article is read.")
-    target = asset or article
-    if target.tenant_id != tenant.pk or partner_account.tenant_id != tenant.pk:
-        raise ContentError("The object belongs to another program.")
-    return ContentOpen.objects.create(
-        tenant=tenant,
-        user=user,
-        partner_account=partner_account,
-        asset=asset,
-        asset_version_id=asset.current_version_id if asset is not None else None,
-        article=article,
-        kind=kind,
-    )

@@ -1,11 +1,12 @@
-"""Stages: automatic moves with cascade, stages without actions, idempotence, repair."""
+"""services/stages.py: automatic moves with cascade, stages without actions, idempotence,
+and the stage and enrollment transition tables."""
 
 import pytest
+from django.utils import timezone
 from django_scopes import scope
 
 from apps.audit.models import AuditEvent
 from apps.onboarding.models import Enrollment, EnrollmentStatus, StageProgress, StageStatus
-from apps.onboarding.selectors import enrollments_due_for_advance_all_tenants
 from apps.onboarding.services import (
     InvalidTransition,
     action_complete,
@@ -15,7 +16,12 @@ from apps.onboarding.services import (
     enrollment_advance,
     stage_move_next,
 )
-from apps.onboarding.tasks import onboarding_reconcile
+from apps.onboarding.services.stages import (
+    ENROLLMENT_TRANSITIONS,
+    STAGE_TRANSITIONS,
+    enrollment_complete,
+    stage_progress_transition,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -176,26 +182,6 @@ def test_invalidating_a_past_stage_action_does_not_move_the_partner_back(acme, j
     assert journey.progress("Legal details").status == "waiting_for_approval"
 
 
-def test_reconciliation_repairs_a_lost_advance(acme, journey, globex):
-    # The completions commit but their advance tasks are lost (never executed).
-    _complete(acme, journey, "Legal details")
-    _complete(acme, journey, "Tax form")
-    due = enrollments_due_for_advance_all_tenants()
-    assert (acme.tenant.pk, journey.enrollment.pk) in due
-    assert onboarding_reconcile() == 1
-    assert _enrollment(journey).current_stage == journey.stages[1]
-    assert onboarding_reconcile() == 0
-
-
-def test_reconciliation_ignores_stages_waiting_for_a_cam(acme, journey):
-    with scope(tenant=acme.tenant):
-        for title in ("Legal details", "Tax form", "Signed NDA"):
-            action_skip(tenant=acme.tenant, actor=acme.cam, progress_id=journey.progress(title).pk)
-    onboarding_reconcile()
-    assert _enrollment(journey).current_stage == journey.stages[2]
-    assert journey.enrollment.pk not in [e for _, e in enrollments_due_for_advance_all_tenants()]
-
-
 def test_completions_and_moves_are_recorded_in_the_partner_event_log(acme, journey):
     from apps.partners.models import PartnerEvent
 
@@ -214,3 +200,75 @@ def test_completions_and_moves_are_recorded_in_the_partner_event_log(acme, journ
         "onboarding.action_completed",
         "onboarding.stage_completed",
     ]
+
+
+def test_stage_transition_table(acme, journey):
+    """Every (event, status) pair of STAGE_TRANSITIONS: allowed ones reach the target,
+    the others are refused and change nothing."""
+    stage = journey.stages[1]
+    with scope(tenant=acme.tenant):
+        row = StageProgress.objects.filter(enrollment=journey.enrollment, stage=stage)
+        for event, (sources, target) in STAGE_TRANSITIONS.items():
+            for status in StageStatus.values:
+                pair = (event, status)
+                row.update(status=status, completed_at=None, completed_by=None)
+                audits = AuditEvent.objects.count()
+
+                def run(event=event):
+                    stage_progress_transition(
+                        tenant=acme.tenant,
+                        enrollment=journey.enrollment,
+                        stage=stage,
+                        event=event,
+                        actor=acme.cam,
+                        now=timezone.now(),
+                    )
+
+                if status in sources:
+                    run()
+                    after = row.get()
+                    assert after.status == target, pair
+                    assert (after.completed_at is not None) == (event == "complete"), pair
+                else:
+                    with pytest.raises(InvalidTransition):
+                        run()
+                    after = row.get()
+                    assert after.status == status, pair
+                    assert after.completed_at is None and after.completed_by is None, pair
+                assert AuditEvent.objects.count() == audits, pair
+
+
+ENROLLMENT_EVENTS = {"complete": enrollment_complete}
+
+
+def test_enrollment_transition_table(acme, journey):
+    """Every (event, status) pair of ENROLLMENT_TRANSITIONS, as above."""
+    with scope(tenant=acme.tenant):
+        rows = Enrollment.objects.filter(pk=journey.enrollment.pk)
+        for event, (sources, target) in ENROLLMENT_TRANSITIONS.items():
+            for status in EnrollmentStatus.values:
+                pair = (event, status)
+                rows.update(status=status, current_stage=journey.stages[0], completed_at=None)
+                enrollment = rows.get()
+                audits = AuditEvent.objects.count()
+
+                def run(event=event, enrollment=enrollment):
+                    ENROLLMENT_EVENTS[event](
+                        tenant=acme.tenant,
+                        enrollment=enrollment,
+                        actor=acme.cam,
+                        now=timezone.now(),
+                    )
+
+                if status in sources:
+                    run()
+                    assert rows.get().status == target, pair
+                    assert AuditEvent.objects.count() == audits + 1, pair
+                else:
+                    with pytest.raises(InvalidTransition):
+                        run()
+                    after = rows.get()
+                    assert after.status == status, pair
+                    assert after.current_stage_id == journey.stages[0].pk, pair
+                    assert after.completed_at is None, pair
+                    assert AuditEvent.objects.count() == audits, pair

@@ -143,7 +143,8 @@ def test_partner_detail_query_count(acme, client_for, django_assert_max_num_quer
             audit_record(
                 tenant=acme.tenant,
                 actor=acme.cam,
-                verb=f"v{i}",
+                verb="partner.user_added",
+                data={"user": f"user{i}@one.acme.test"},
                 target=acme.partner,
                 partner_id=acme.partner.pk,
             )

@@ -1,23 +1,24 @@
+"""apps/content/services/assets.py and the Asset.status transition table."""
+
 import pytest
 from django.core.files.storage import storages
+from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from apps.audit.models import AuditEvent
-from apps.content.models import Article, Asset, AssetStatus, AssetVersion, Audience
+from apps.content.models import Asset, AssetStatus, AssetVersion, Audience
 from apps.content.services import (
     ContentError,
     InvalidTransition,
-    article_publish,
-    article_save,
-    article_unpublish,
     asset_archive,
     asset_create,
     asset_replace_file,
     asset_restore,
     asset_update,
 )
+from apps.content.services.transitions import ASSET_TRANSITIONS, asset_events
 from apps.partners.models import PartnerType, Tier
-from tests.content.factories import article, checked, file_asset, link_asset, pdf_bytes, png_bytes
+from tests.content.factories import checked, file_asset, link_asset, pdf_bytes, png_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -27,10 +28,6 @@ def _verbs(program):
         return list(
             AuditEvent.objects.filter(tenant=program.tenant)
             .filter(verb__startswith="asset.")
-            .order_by("id")
-            .values_list("verb", flat=True)
-        ) + list(
-            AuditEvent.objects.filter(tenant=program.tenant, verb__startswith="article.")
             .order_by("id")
             .values_list("verb", flat=True)
         )
@@ -208,73 +205,37 @@ def test_archive_and_restore_follow_the_transition_table(acme):
     assert _verbs(acme) == ["asset.created", "asset.archived", "asset.restored"]
 
 
-def test_article_save_renders_sanitises_and_indexes(acme):
-    body = "# Welcome\n\nRead the **guide**.<script>alert(1)</script>"
-    saved = article(acme, title="Welcome aboard", body=body, publish=False)
+# The transition table, walked: every (event, status) pair --------------------------------------
+
+ASSET_EVENT_SERVICES = {"archive": asset_archive, "restore": asset_restore}
+
+
+def test_every_asset_event_has_a_service():
+    assert set(ASSET_EVENT_SERVICES) == set(ASSET_TRANSITIONS)
+
+
+@pytest.mark.parametrize("event", sorted(ASSET_TRANSITIONS))
+@pytest.mark.parametrize("status", AssetStatus.values)
+def test_asset_event_from_each_status_follows_the_table(acme, status, event):
+    asset = link_asset(acme)
+    archived_at = timezone.now() if status == AssetStatus.ARCHIVED else None
+    with scopes_disabled():
+        Asset.objects.filter(pk=asset.pk).update(status=status, archived_at=archived_at)
+    sources, target = ASSET_TRANSITIONS[event]
+    service = ASSET_EVENT_SERVICES[event]
     with scope(tenant=acme.tenant):
-        saved.refresh_from_db()
-    assert saved.slug == "welcome-aboard"
-    assert saved.status == "draft"
-    assert "<h1>Welcome</h1>" in saved.body_html and "<strong>guide</strong>" in saved.body_html
-    assert "script" not in saved.body_html
-    assert saved.body_text == "Welcome Read the guide."
-    assert saved.excerpt == "Read the guide."  # paragraphs, not headings
-    assert "welcom" in saved.search_vector and "guid" in saved.search_vector
-
-
-def test_article_slugs_are_unique_per_tenant(acme, globex):
-    first = article(acme, title="Deal registration")
-    second = article(acme, title="Deal registration")
-    other_tenant = article(globex, title="Deal registration")
-    assert (first.slug, second.slug, other_tenant.slug) == (
-        "deal-registration",
-        "deal-registration-2",
-        "deal-registration",
-    )
-    with scope(tenant=acme.tenant), pytest.raises(ContentError, match="already uses"):
-        article_save(
-            tenant=acme.tenant,
-            actor=acme.cam,
-            article=second,
-            title="Deal registration",
-            slug="deal-registration",
-            body_markdown="x",
-        )
-
-
-def test_article_edit_keeps_slug_and_audits_changes(acme):
-    saved = article(acme, title="Getting started", body="One")
-    with scope(tenant=acme.tenant):
-        article_save(
-            tenant=acme.tenant,
-            actor=acme.admin,
-            article=saved,
-            title="Getting started fast",
-            body_markdown="Two",
-        )
-        saved.refresh_from_db()
-        # No change: no event.
-        article_save(
-            tenant=acme.tenant,
-            actor=acme.admin,
-            article=saved,
-            title="Getting started fast",
-            body_markdown="Two",
-        )
-        events = list(AuditEvent.objects.filter(verb="article.updated"))
-    assert saved.slug == "getting-started" and saved.body_text == "Two"
-    assert saved.updated_by == acme.admin
-    assert len(events) == 1 and events[0].data["body_changed"] is True
-
-
-def test_publish_and_unpublish(acme):
-    draft = article(acme, publish=False)
-    with scope(tenant=acme.tenant):
-        article_publish(tenant=acme.tenant, actor=acme.cam, article=draft)
-        with pytest.raises(InvalidTransition):
-            article_publish(tenant=acme.tenant, actor=acme.cam, article=draft)
-        draft.refresh_from_db()
-        assert draft.is_published and draft.published_at is not None
-        article_unpublish(tenant=acme.tenant, actor=acme.cam, article=draft)
-        assert Article.objects.get(pk=draft.pk).status == "draft"
-    assert _verbs(acme) == ["article.created", "article.published", "article.unpublished"]
+        asset.refresh_from_db()
+        assert (event in asset_events(asset)) == (status in sources)
+        if status in sources:
+            service(tenant=acme.tenant, actor=acme.cam, asset=asset)
+        else:
+            with pytest.raises(InvalidTransition):
+                service(tenant=acme.tenant, actor=acme.cam, asset=asset)
+        asset.refresh_from_db()
+    if status in sources:
+        assert asset.status == target
+        assert (asset.archived_at is not None) == (target == AssetStatus.ARCHIVED)
+        assert _verbs(acme)[-1] == f"asset.{event}d"
+    else:
+        assert (asset.status, asset.archived_at) == (status, archived_at)
+        assert _verbs(acme) == ["asset.created"]

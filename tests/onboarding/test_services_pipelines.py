@@ -1,9 +1,17 @@
-"""Editing a live pipeline never loses a partner's progress and never silently blocks one."""
+"""services/pipelines.py: editing a live pipeline never loses a partner's progress and never
+silently blocks one."""
 
 import pytest
 from django_scopes import scope
 
-from apps.onboarding.models import ActionProgress, ActionType, Enrollment, StageProgress
+from apps.onboarding.models import (
+    Action,
+    ActionProgress,
+    ActionType,
+    Enrollment,
+    Stage,
+    StageProgress,
+)
 from apps.onboarding.services import (
     action_complete,
     action_skip,
@@ -72,7 +80,7 @@ def test_removing_the_last_open_action_lets_the_partner_move_on(acme, journey):
         action_archive(
             tenant=acme.tenant, actor=acme.admin, action=journey.actions["Legal details"]
         )
-    onboarding_reconcile()
+    assert onboarding_reconcile() == 1
     with scope(tenant=acme.tenant):
         enrollment = Enrollment.objects.get(pk=journey.enrollment.pk)
         assert enrollment.current_stage == journey.stages[1]
@@ -83,7 +91,7 @@ def test_removing_the_last_open_action_lets_the_partner_move_on(acme, journey):
 def test_removing_the_current_stage_moves_partners_on(acme, journey):
     with scope(tenant=acme.tenant):
         stage_archive(tenant=acme.tenant, actor=acme.admin, stage=journey.stages[0])
-    onboarding_reconcile()
+    assert onboarding_reconcile() == 1
     with scope(tenant=acme.tenant):
         assert Enrollment.objects.get(pk=journey.enrollment.pk).current_stage == journey.stages[1]
 
@@ -144,20 +152,32 @@ def test_archiving_every_open_action_of_the_current_stage_never_blocks(acme, jou
     with scope(tenant=acme.tenant):
         for title in ("Legal details", "Tax form"):
             action_archive(tenant=acme.tenant, actor=acme.admin, action=journey.actions[title])
-    onboarding_reconcile()
+    assert onboarding_reconcile() == 1
     with scope(tenant=acme.tenant):
         assert Enrollment.objects.get(pk=journey.enrollment.pk).current_stage == journey.stages[1]
 
 
 def test_moving_an_archived_action_or_stage_changes_nothing(acme, journey):
+    from apps.onboarding.services.pipelines import action_move
+
+    def positions():
+        return (
+            list(Action.objects.order_by("id").values_list("pk", "position")),
+            list(Stage.objects.order_by("id").values_list("pk", "position")),
+        )
+
     with scope(tenant=acme.tenant):
+        # Both would move if they were live: each has a live neighbour above it.
         action = journey.actions["Tax form"]
         action_archive(tenant=acme.tenant, actor=acme.admin, action=action)
-        from apps.onboarding.services.pipelines import action_move
-
-        action_move(tenant=acme.tenant, actor=acme.admin, action=action, direction="up")
         stage_archive(tenant=acme.tenant, actor=acme.admin, stage=journey.stages[3])
+        before = positions()
+        action_move(tenant=acme.tenant, actor=acme.admin, action=action, direction="up")
         stage_move(tenant=acme.tenant, actor=acme.admin, stage=journey.stages[3], direction="up")
+        assert positions() == before
+        # The same move of a live stage does change the order (the check above can fail).
+        stage_move(tenant=acme.tenant, actor=acme.admin, stage=journey.stages[2], direction="up")
+        assert positions() != before
 
 
 def test_blank_names_are_refused(acme, journey):
@@ -168,3 +188,38 @@ def test_blank_names_are_refused(acme, journey):
             pipeline_create(tenant=acme.tenant, actor=acme.admin, name="   ")
         with pytest.raises(PipelineError, match="name"):
             stage_create(tenant=acme.tenant, actor=acme.admin, pipeline=journey.pipeline, name="")
+
+
+@pytest.mark.parametrize("archive", ["stage", "action"])
+def test_archiving_queues_the_move_of_only_the_partners_at_that_stage(
+    acme, journey, monkeypatch, django_capture_on_commit_callbacks, archive
+):
+    from apps.onboarding.tasks import enrollment_advance_task
+
+    _finish_stage_one(acme, journey)  # partner one is past the first stage
+    with scope(tenant=acme.tenant):
+        at_stage = partner_enroll(tenant=acme.tenant, actor=acme.cam, account=acme.other_partner)
+        # Tax form done for partner two: archiving Legal details finishes its stage.
+        action_skip(
+            tenant=acme.tenant,
+            actor=acme.cam,
+            progress_id=ActionProgress.objects.get(
+                enrollment=at_stage, action=journey.actions["Tax form"]
+            ).pk,
+        )
+    queued = []
+    monkeypatch.setattr(enrollment_advance_task, "delay", lambda *args: queued.append(args))
+    monkeypatch.setattr(onboarding_reconcile, "delay", lambda: queued.append("reconcile"))
+    with django_capture_on_commit_callbacks(execute=True), scope(tenant=acme.tenant):
+        if archive == "stage":
+            stage_archive(tenant=acme.tenant, actor=acme.admin, stage=journey.stages[0])
+        else:
+            action_archive(
+                tenant=acme.tenant, actor=acme.admin, action=journey.actions["Legal details"]
+            )
+    # Only partner two is at that stage; no all-tenant pass is queued.
+    assert queued == [(acme.tenant.pk, at_stage.pk)]
+    # And that task moves partner two on.
+    assert enrollment_advance_task(*queued[0]) == 1
+    with scope(tenant=acme.tenant):
+        assert Enrollment.objects.get(pk=at_stage.pk).current_stage == journey.stages[1]

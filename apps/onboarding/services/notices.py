@@ -1,13 +1,27 @@
-"""Who hears about onboarding changes. Called inside the transition's transaction; the
-emails themselves leave after the commit (apps.notifications)."""
+"""Messages to partners and CAMs about onboarding changes.
 
+Called inside the transition's transaction; the emails themselves leave after the commit
+(apps.notifications).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import transaction
 from django.urls import reverse
 
 from apps.notifications.services import notification_create
+from apps.onboarding.services.approvals import approval_digest_schedule
 from apps.partners.models import PartnerUser
 
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+    from apps.onboarding.models import ActionProgress, Enrollment, Stage
+    from apps.tenancy.models import Tenant
 
-def _partner_users(*, tenant, account_id: int):
+
+def _partner_users(*, tenant: Tenant, account_id: int) -> list[User]:
     return [
         link.membership.user
         for link in PartnerUser.objects.filter(
@@ -16,7 +30,7 @@ def _partner_users(*, tenant, account_id: int):
     ]
 
 
-def notify_partner_redo(*, tenant, progress, kind: str) -> None:
+def notify_partner_redo(*, tenant: Tenant, progress: ActionProgress, kind: str) -> None:
     """Action invalidated, or changes requested: the partner must redo it."""
     url = reverse("onboarding_portal:action", args=[progress.pk])
     for user in _partner_users(tenant=tenant, account_id=progress.partner_account_id):
@@ -29,7 +43,7 @@ def notify_partner_redo(*, tenant, progress, kind: str) -> None:
         )
 
 
-def notify_stage_moved(*, tenant, enrollment, stage) -> None:
+def notify_stage_moved(*, tenant: Tenant, enrollment: Enrollment, stage: Stage) -> None:
     url = reverse("portal:home")
     for user in _partner_users(tenant=tenant, account_id=enrollment.partner_account_id):
         notification_create(
@@ -41,7 +55,7 @@ def notify_stage_moved(*, tenant, enrollment, stage) -> None:
         )
 
 
-def notify_onboarding_completed(*, tenant, enrollment) -> None:
+def notify_onboarding_completed(*, tenant: Tenant, enrollment: Enrollment) -> None:
     url = reverse("portal:home")
     for user in _partner_users(tenant=tenant, account_id=enrollment.partner_account_id):
         notification_create(
@@ -63,12 +77,8 @@ def notify_onboarding_completed(*, tenant, enrollment) -> None:
         )
 
 
-def notify_waiting_for_approval(*, tenant, progress) -> None:
-    """In-app for the partner's CAM at once; the email is a batched digest (tasks.py)."""
-    from django.db import transaction
-
-    from apps.onboarding.tasks import approval_digest_schedule
-
+def notify_waiting_for_approval(*, tenant: Tenant, progress: ActionProgress) -> None:
+    """In-app for the partner's CAM at once; the email is a batched digest (approvals.py)."""
     cam = progress.partner_account.cam
     if cam is None:
         return

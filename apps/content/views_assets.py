@@ -1,47 +1,33 @@
-"""Console (manage) and portal (read) views of the Assets library and the Help center."""
+"""Console (manage) and portal (read) views of the Assets library."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps.content import selectors
-from apps.content.forms import (
-    ArticleForm,
-    AssetForm,
-    ConsoleArticleFilterForm,
-    ConsoleAssetFilterForm,
-    HelpSearchForm,
-    LibraryFilterForm,
-    ReplaceFileForm,
-)
-from apps.content.models import (
-    Article,
-    ArticleCategory,
-    Asset,
-    AssetCategory,
-    AssetKind,
-    AssetVersion,
-    OpenKind,
-)
-from apps.content.rendering import render_markdown
-from apps.content.services import (
+from apps.content.forms import AssetForm, ConsoleAssetFilterForm, LibraryFilterForm, ReplaceFileForm
+from apps.content.models import Asset, AssetCategory, AssetKind, AssetVersion, OpenKind
+from apps.content.services.assets import (
     ASSET_UPLOAD_POLICY,
-    ContentError,
-    article_publish,
-    article_save,
-    article_unpublish,
     asset_archive,
     asset_create,
     asset_replace_file,
     asset_restore,
     asset_update,
-    content_open_record,
 )
+from apps.content.services.errors import ContentError
+from apps.content.services.opens import content_open_record
+from apps.content.services.transitions import asset_events
 from apps.core.files import private_file_response
-from apps.core.uploads import FILE_TYPES, too_large_message, upload_request_too_large
+from apps.core.uploads import FILE_TYPES, FileType, too_large_message, upload_request_too_large
+from apps.partners.models import PartnerAccount
 from apps.partners.selectors import partner_account_of_membership, partner_types_for
 from apps.tenancy.access import console_view, portal_view
 
@@ -49,13 +35,17 @@ CONSOLE_PAGE_SIZE = 25
 PORTAL_PAGE_SIZE = 24
 
 
-def _query_without_page(request) -> str:
+def _query_without_page(request: HttpRequest) -> str:
     query = request.GET.copy()
     query.pop("page", None)
     return query.urlencode()
 
 
-def _file_type_for(version: AssetVersion | None):
+def _partner_account(request: HttpRequest) -> PartnerAccount | None:
+    return partner_account_of_membership(membership=request.membership)
+
+
+def _file_type_for(version: AssetVersion | None) -> FileType | None:
     if version is None:
         return None
     return next((t for t in FILE_TYPES.values() if version.ext in t.extensions), None)
@@ -65,7 +55,7 @@ def _file_type_for(version: AssetVersion | None):
 
 
 @console_view
-def console_asset_list(request):
+def console_asset_list(request: HttpRequest) -> HttpResponse:
     form = ConsoleAssetFilterForm(request.GET or None)
     filters = form.filters()
     queryset = selectors.console_assets(tenant=request.tenant, filters=filters)
@@ -90,7 +80,15 @@ def console_asset_list(request):
     return response
 
 
-def _asset_form(request, *, kind: str, creating: bool, data=None, files=None, initial=None):
+def _asset_form(
+    request: HttpRequest,
+    *,
+    kind: str,
+    creating: bool,
+    data: Any = None,
+    files: Any = None,
+    initial: dict[str, Any] | None = None,
+) -> AssetForm:
     return AssetForm(
         data,
         files,
@@ -102,7 +100,7 @@ def _asset_form(request, *, kind: str, creating: bool, data=None, files=None, in
     )
 
 
-def _audience_args(data: dict) -> dict:
+def _audience_args(data: dict[str, Any]) -> dict[str, Any]:
     return {
         "audience": data["audience"],
         "partner_types": list(data.get("partner_types") or []),
@@ -112,7 +110,7 @@ def _audience_args(data: dict) -> dict:
 
 
 @console_view
-def console_asset_create(request):
+def console_asset_create(request: HttpRequest) -> HttpResponse:
     kind = AssetKind.LINK if request.GET.get("kind") == AssetKind.LINK else AssetKind.FILE
     status = 200
     request_error = ""
@@ -158,14 +156,22 @@ def console_asset_create(request):
     )
 
 
-def _console_asset(request, pk: int) -> Asset:
+def _console_asset(request: HttpRequest, pk: int) -> Asset:
     try:
         return selectors.asset_get(tenant=request.tenant, pk=pk)
     except Asset.DoesNotExist as exc:
         raise Http404 from exc
 
 
-def _asset_page(request, asset, *, form=None, replace_form=None, status=200, request_error=""):
+def _asset_page(
+    request: HttpRequest,
+    asset: Asset,
+    *,
+    form: AssetForm | None = None,
+    replace_form: ReplaceFileForm | None = None,
+    status: int = 200,
+    request_error: str = "",
+) -> HttpResponse:
     types, accounts = selectors.asset_audience(tenant=request.tenant, asset=asset)
     if form is None:
         form = _asset_form(
@@ -190,6 +196,7 @@ def _asset_page(request, asset, *, form=None, replace_form=None, status=200, req
         {
             "nav": "assets",
             "asset": asset,
+            "events": asset_events(asset),
             "form": form,
             "replace_form": replace_form or ReplaceFileForm(),
             "versions": list(selectors.asset_versions(tenant=request.tenant, asset=asset)),
@@ -204,7 +211,7 @@ def _asset_page(request, asset, *, form=None, replace_form=None, status=200, req
 
 
 @console_view
-def console_asset_edit(request, pk: int):
+def console_asset_edit(request: HttpRequest, pk: int) -> HttpResponse:
     asset = _console_asset(request, pk)
     if request.method != "POST":
         return _asset_page(request, asset)
@@ -233,7 +240,7 @@ def console_asset_edit(request, pk: int):
 
 @console_view
 @require_POST
-def console_asset_replace(request, pk: int):
+def console_asset_replace(request: HttpRequest, pk: int) -> HttpResponse:
     asset = _console_asset(request, pk)
     if upload_request_too_large(request, ASSET_UPLOAD_POLICY):
         replace_form = ReplaceFileForm()
@@ -259,7 +266,9 @@ def console_asset_replace(request, pk: int):
     return _asset_page(request, asset, replace_form=replace_form, status=422)
 
 
-def _asset_status_change(request, pk: int, service, done: str):
+def _asset_status_change(
+    request: HttpRequest, pk: int, service: Callable[..., Asset], done: str
+) -> HttpResponse:
     asset = _console_asset(request, pk)
     try:
         service(tenant=request.tenant, actor=request.user, asset=asset)
@@ -272,7 +281,7 @@ def _asset_status_change(request, pk: int, service, done: str):
 
 @console_view
 @require_POST
-def console_asset_archive(request, pk: int):
+def console_asset_archive(request: HttpRequest, pk: int) -> HttpResponse:
     return _asset_status_change(
         request, pk, asset_archive, "“{title}” was archived: partners no longer see it."
     )
@@ -280,12 +289,12 @@ def console_asset_archive(request, pk: int):
 
 @console_view
 @require_POST
-def console_asset_restore(request, pk: int):
+def console_asset_restore(request: HttpRequest, pk: int) -> HttpResponse:
     return _asset_status_change(request, pk, asset_restore, "“{title}” is back in the library.")
 
 
 @console_view
-def console_asset_version_download(request, pk: int, version_pk: int):
+def console_asset_version_download(request: HttpRequest, pk: int, version_pk: int) -> HttpResponse:
     """Staff download any version (not recorded as a partner open)."""
     try:
         version = selectors.asset_version_get(tenant=request.tenant, asset_pk=pk, pk=version_pk)
@@ -300,136 +309,11 @@ def console_asset_version_download(request, pk: int, version_pk: int):
     )
 
 
-# Console: help center --------------------------------------------------------------------------
-
-
-@console_view
-def console_article_list(request):
-    form = ConsoleArticleFilterForm(request.GET or None)
-    queryset = selectors.console_articles(tenant=request.tenant, filters=form.filters())
-    page = Paginator(queryset, CONSOLE_PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = list(page.object_list)
-    return render(
-        request,
-        "content/console_article_list.html",
-        {"nav": "help", "form": form, "page": page, "query": _query_without_page(request)},
-    )
-
-
-def _article_editor(request, *, article: Article | None):
-    """Create or edit. Buttons: intent=preview (no save), save, publish."""
-    preview = None
-    status = 200
-    if request.method == "POST":
-        form = ArticleForm(request.POST)
-        intent = request.POST.get("intent", "save")
-        if intent == "preview":
-            preview = render_markdown(request.POST.get("body", "")).html
-        elif form.is_valid():
-            data = form.cleaned_data
-            try:
-                article = article_save(
-                    tenant=request.tenant,
-                    actor=request.user,
-                    article=article,
-                    title=data["title"],
-                    slug=data["slug"],
-                    category=data["category"],
-                    body_markdown=data["body"],
-                    publish=intent == "publish",
-                )
-            except ContentError as exc:
-                form.add_error("slug" if "address" in str(exc) else None, str(exc))
-                status = 422
-            else:
-                messages.success(
-                    request,
-                    "Article published." if article.is_published else "Article saved.",
-                )
-                return redirect("content_console:article_edit", pk=article.pk)
-        else:
-            status = 422
-    elif article is not None:
-        form = ArticleForm(
-            initial={
-                "title": article.title,
-                "slug": article.slug,
-                "category": article.category,
-                "body": article.body_markdown,
-            }
-        )
-        preview = article.body_html
-    else:
-        form = ArticleForm(initial={"category": ArticleCategory.GETTING_STARTED})
-    return render(
-        request,
-        "content/console_article_edit.html",
-        {"nav": "help", "form": form, "article": article, "preview": preview},
-        status=status,
-    )
-
-
-@console_view
-def console_article_create(request):
-    return _article_editor(request, article=None)
-
-
-def _console_article(request, pk: int) -> Article:
-    try:
-        return selectors.article_get(tenant=request.tenant, pk=pk)
-    except Article.DoesNotExist as exc:
-        raise Http404 from exc
-
-
-@console_view
-def console_article_edit(request, pk: int):
-    return _article_editor(request, article=_console_article(request, pk))
-
-
-@console_view
-@require_POST
-def console_article_preview(request):
-    """htmx: the rendered, sanitised Markdown of the editor (nothing is saved)."""
-    preview = render_markdown(request.POST.get("body", "")[:200_000]).html
-    return render(request, "content/console_article_edit.html#preview", {"preview": preview})
-
-
-def _article_status_change(request, pk: int, service, done: str):
-    article = _console_article(request, pk)
-    try:
-        service(tenant=request.tenant, actor=request.user, article=article)
-    except ContentError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, done)
-    return redirect("content_console:article_edit", pk=article.pk)
-
-
-@console_view
-@require_POST
-def console_article_publish(request, pk: int):
-    return _article_status_change(
-        request, pk, article_publish, "Article published: partners can read it now."
-    )
-
-
-@console_view
-@require_POST
-def console_article_unpublish(request, pk: int):
-    return _article_status_change(
-        request, pk, article_unpublish, "Article unpublished: it is a draft again."
-    )
-
-
 # Portal ----------------------------------------------------------------------------------------
 
 
-def _partner_account(request):
-    return partner_account_of_membership(membership=request.membership)
-
-
 @portal_view
-def portal_asset_list(request):
+def portal_asset_list(request: HttpRequest) -> HttpResponse:
     account = _partner_account(request)
     form = LibraryFilterForm(request.GET or None)
     filters = form.filters()
@@ -458,7 +342,7 @@ def portal_asset_list(request):
     )
 
 
-def _visible_asset(request, pk: int):
+def _visible_asset(request: HttpRequest, pk: int) -> tuple[PartnerAccount | None, Asset]:
     account = _partner_account(request)
     try:
         asset = selectors.asset_get_visible(tenant=request.tenant, partner_account=account, pk=pk)
@@ -468,7 +352,7 @@ def _visible_asset(request, pk: int):
 
 
 @portal_view
-def portal_asset_detail(request, pk: int):
+def portal_asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
     account, asset = _visible_asset(request, pk)
     return render(
         request,
@@ -482,7 +366,7 @@ def portal_asset_detail(request, pk: int):
     )
 
 
-def _serve_asset(request, pk: int, *, kind: str):
+def _serve_asset(request: HttpRequest, pk: int, *, kind: str) -> HttpResponse:
     account, asset = _visible_asset(request, pk)
     version = asset.current_version
     if asset.is_link:
@@ -508,73 +392,12 @@ def _serve_asset(request, pk: int, *, kind: str):
 
 
 @portal_view
-def portal_asset_open(request, pk: int):
+def portal_asset_open(request: HttpRequest, pk: int) -> HttpResponse:
     """Open in the browser (PDF, images, video, text) or follow a link; records a view."""
     return _serve_asset(request, pk, kind=OpenKind.VIEW)
 
 
 @portal_view
-def portal_asset_download(request, pk: int):
+def portal_asset_download(request: HttpRequest, pk: int) -> HttpResponse:
     """Download the file (Content-Disposition: attachment); records a download."""
     return _serve_asset(request, pk, kind=OpenKind.DOWNLOAD)
-
-
-@portal_view
-def portal_article_list(request):
-    account = _partner_account(request)
-    form = HelpSearchForm(request.GET or None)
-    q, category = form.values()
-    if q:
-        queryset = selectors.articles_search(tenant=request.tenant, q=q, category=category)
-    else:
-        queryset = selectors.articles_published(tenant=request.tenant, category=category)
-    page = Paginator(queryset, PORTAL_PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = list(page.object_list)
-    counts = selectors.help_categories(tenant=request.tenant)
-    categories = [
-        (value, label, counts[value]) for value, label in ArticleCategory.choices if value in counts
-    ]
-    return render(
-        request,
-        "content/portal_article_list.html",
-        {
-            "nav": "help",
-            "partner_account": account,
-            "form": form,
-            "q": q,
-            "category": category,
-            "category_label": dict(ArticleCategory.choices).get(category, ""),
-            "page": page,
-            "categories": categories,
-            "total": sum(counts.values()),
-            "query": _query_without_page(request),
-        },
-    )
-
-
-@portal_view
-def portal_article_detail(request, slug: str):
-    account = _partner_account(request)
-    try:
-        article = selectors.article_get_published(tenant=request.tenant, slug=slug)
-    except Article.DoesNotExist as exc:
-        raise Http404 from exc
-    if account is not None:
-        content_open_record(
-            tenant=request.tenant,
-            user=request.user,
-            partner_account=account,
-            article=article,
-            kind=OpenKind.READ,
-        )
-    return render(
-        request,
-        "content/portal_article_detail.html",
-        {
-            "nav": "help",
-            "partner_account": account,
-            "article": article,
-            "related": selectors.article_related(tenant=request.tenant, article=article),
-            "help_url": reverse("content_portal:article_list"),
-        },
-    )

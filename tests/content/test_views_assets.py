@@ -1,4 +1,4 @@
-"""Console management and portal reading, through HTTP."""
+"""apps/content/views_assets.py: the Assets library in the console and the portal, through HTTP."""
 
 import re
 from pathlib import Path
@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_scopes import scopes_disabled
 
-from apps.content.models import Article, Asset, AssetVersion, ContentOpen
+from apps.content.models import Asset, AssetVersion, ContentOpen
 from apps.partners.models import PartnerType
 from tests.content.factories import article, file_asset, link_asset, pdf_bytes, png_bytes
 
@@ -113,11 +113,11 @@ def test_refused_uploads_show_a_form_error_and_store_nothing(acme, client_for, n
 
 
 def test_oversized_request_body_is_refused_cleanly(acme, client_for, monkeypatch):
-    from apps.content import views
+    from apps.content import views_assets
     from apps.core.uploads import UploadPolicy
 
     small = UploadPolicy(max_bytes=1024, allowed_types=frozenset({"pdf"}))
-    monkeypatch.setattr(views, "ASSET_UPLOAD_POLICY", small)
+    monkeypatch.setattr(views_assets, "ASSET_UPLOAD_POLICY", small)
     client = client_for(acme, acme.cam)
     big = b"%PDF-1.4\n" + b"0" * (small.max_request_bytes + 10)
     response = client.post(
@@ -233,56 +233,6 @@ def test_staff_can_download_any_version_without_recording_an_open(acme, client_f
         assert not ContentOpen.objects.exists()
 
 
-# Console: help center -------------------------------------------------------------------------
-
-
-def test_cam_writes_previews_and_publishes_an_article(acme, client_for):
-    client = client_for(acme, acme.cam)
-    body = "# Deal registration\n\nRegister **early**.<script>alert(1)</script>"
-    data = {"title": "How deal registration works", "category": "deals", "body": body}
-    preview = client.post("/console/help/new/", {**data, "intent": "preview"})
-    assert preview.status_code == 200
-    html = preview.content.decode()
-    assert "<strong>early</strong>" in html and "<script>alert(1)" not in html
-    with scopes_disabled():
-        assert not Article.objects.exists()  # preview saves nothing
-    fragment = client.post("/console/help/preview/", {"body": body}, HTTP_HX_REQUEST="true")
-    assert fragment.status_code == 200
-    assert "<strong>early</strong>" in fragment.content.decode()
-    assert "<html" not in fragment.content.decode()
-    response = client.post("/console/help/new/", {**data, "intent": "save"})
-    assert response.status_code == 302
-    with scopes_disabled():
-        saved = Article.objects.get()
-    assert saved.slug == "how-deal-registration-works" and saved.status == "draft"
-    portal = client_for(acme, acme.partner_user)
-    assert portal.get(f"/portal/help/{saved.slug}/").status_code == 404
-    assert client.post(f"/console/help/{saved.pk}/publish/").status_code == 302
-    assert portal.get(f"/portal/help/{saved.slug}/").status_code == 200
-    listing = client.get("/console/help/").content.decode()
-    assert "How deal registration works" in listing and "Published" in listing
-    assert client.post(f"/console/help/{saved.pk}/unpublish/").status_code == 302
-    assert portal.get(f"/portal/help/{saved.slug}/").status_code == 404
-
-
-def test_article_save_and_publish_in_one_step_and_slug_errors(acme, client_for):
-    article(acme, title="Taken", slug="taken")
-    client = client_for(acme, acme.cam)
-    response = client.post(
-        "/console/help/new/",
-        {"title": "Other", "slug": "taken", "category": "other", "body": "x", "intent": "publish"},
-    )
-    assert response.status_code == 422
-    assert "already uses the address" in response.content.decode()
-    response = client.post(
-        "/console/help/new/",
-        {"title": "Other", "slug": "", "category": "other", "body": "x", "intent": "publish"},
-    )
-    assert response.status_code == 302
-    with scopes_disabled():
-        assert Article.objects.get(title="Other").is_published
-
-
 # Portal: events and file responses ------------------------------------------------------------
 
 
@@ -353,17 +303,13 @@ def test_types_that_are_not_safe_inline_are_always_attachments(acme, client_for)
     assert response["Content-Disposition"] == 'attachment; filename="deck.docx"'
 
 
-def test_portal_pages_render(acme, client_for):
-    asset = file_asset(acme, description="For your first calls", tags=["pitch"])
-    doc = article(acme, title="Getting started", body="## Hello\n\nWelcome.", category="deals")
-    article(acme, title="Another deals article", category="deals")
-    client = client_for(acme, acme.partner_user)
-    library = client.get("/portal/assets/").content.decode()
-    assert "Partner guide" in library and 'aria-current="page">Assets' in library
-    detail = client.get(f"/portal/assets/{asset.pk}/").content.decode()
-    assert "For your first calls" in detail and f"/portal/assets/{asset.pk}/download/" in detail
-    help_page = client.get("/portal/help/").content.decode()
-    assert "How can we help?" in help_page and "Getting started" in help_page
-    reading = client.get(f"/portal/help/{doc.slug}/").content.decode()
-    assert "<h2>Hello</h2>" in reading and "Another deals article" in reading
-    assert client.get("/portal/help/no-such-article/").status_code == 404
+def test_the_edit_page_offers_the_status_changes_the_table_allows(acme, client_for):
+    asset = file_asset(acme)
+    client = client_for(acme, acme.cam)
+    page = client.get(f"/console/assets/{asset.pk}/").content.decode()
+    assert f"/console/assets/{asset.pk}/archive/" in page
+    assert f"/console/assets/{asset.pk}/restore/" not in page
+    client.post(f"/console/assets/{asset.pk}/archive/")
+    page = client.get(f"/console/assets/{asset.pk}/").content.decode()
+    assert f"/console/assets/{asset.pk}/restore/" in page
+    assert f"/console/assets/{asset.pk}/archive/" not in page

@@ -1,22 +1,26 @@
-"""What every applications service shares: errors, the transition table, row locking."""
+"""The transition tables of Application.status and Invitation.status, the check services make
+against them (with a refusal that says who decided what), and the events a page may offer.
 
-from django.db import transaction
+One shape: `{event: (allowed source statuses, target status)}`. Views and templates compute
+their buttons from `application_events` / `invitation_events`, never from status literals.
+"""
 
-from apps.applications.models import Application, ApplicationStatus, InvitationStatus
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from apps.applications.models import Application, ApplicationStatus, Invitation, InvitationStatus
+from apps.applications.services.errors import ApplicationError, InvalidTransition
+
+if TYPE_CHECKING:
+    from apps.tenancy.models import Tenant
 
 S = ApplicationStatus
 
-
-class ApplicationError(Exception):
-    """A rule was broken; the message is shown to the user."""
-
-
-class InvalidTransition(ApplicationError):
-    """The application (or invitation) is not in a status that allows this; says why."""
-
+Table = dict[str, tuple[frozenset[str], str]]
 
 # The only allowed changes of Application.status: event -> (from statuses, to status).
-TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+TRANSITIONS: Table = {
     "confirm": (frozenset({S.UNCONFIRMED}), S.PENDING),
     "approve": (frozenset({S.PENDING}), S.APPROVED),
     "add": (frozenset({S.PENDING}), S.ADDED),
@@ -26,7 +30,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 
 INV = InvitationStatus
 # Invitation.status: event -> (from statuses, to status). Expiry is a date, not a status.
-INVITATION_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+INVITATION_TRANSITIONS: Table = {
     "accept": (frozenset({INV.PENDING}), INV.ACCEPTED),
     "resend": (frozenset({INV.PENDING}), INV.PENDING),
     "revoke": (frozenset({INV.PENDING}), INV.REVOKED),
@@ -40,7 +44,27 @@ _VERBS = {
 }
 
 
-def lock_application(*, tenant, application_id: int) -> Application:
+def events_allowed(table: Table, status: str) -> frozenset[str]:
+    """The events of `table` that a row in `status` allows."""
+    return frozenset(event for event, (sources, _target) in table.items() if status in sources)
+
+
+def application_events(application: Application) -> frozenset[str]:
+    """What may happen to the application now ("approve", "add", "reject", …)."""
+    return events_allowed(TRANSITIONS, application.status)
+
+
+def invitation_events(invitation: Invitation) -> frozenset[str]:
+    """What may happen to the invitation now ("resend", "revoke", …)."""
+    return events_allowed(INVITATION_TRANSITIONS, invitation.status)
+
+
+def statuses_allowing(*events: str) -> frozenset[str]:
+    """The application statuses from which every one of `events` is allowed."""
+    return frozenset.intersection(*(TRANSITIONS[event][0] for event in events))
+
+
+def lock_application(*, tenant: Tenant, application_id: int) -> Application:
     """The application row, locked until the transaction ends (FOR UPDATE OF the row only)."""
     application = (
         Application.objects.select_for_update(of=("self",))
@@ -87,29 +111,3 @@ def require(application: Application, event: str) -> str:
     if application.status not in sources:
         raise refusal(application, event)
     return target
-
-
-def send_after_commit(*, tenant, kind: str, application_id=None, email: str = "") -> None:
-    """Queue an email to an applicant (not a user yet) once the transaction commits."""
-    from apps.applications.tasks import application_email_send
-
-    tenant_id = tenant.pk
-    transaction.on_commit(
-        lambda: application_email_send.delay(tenant_id, kind, application_id, email)
-    )
-
-
-def pending_changed(*, tenant_id: int) -> None:
-    """The number of pending applications may change: clear the nav badge's cached count now
-    and again at commit (a page rendered in between may have cached the old number)."""
-    from django.core.cache import cache
-
-    from apps.applications.selectors import pending_count_key
-
-    key = pending_count_key(tenant_id)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
-
-
-def email_domain(email: str) -> str:
-    return email.rsplit("@", 1)[-1].strip().lower().rstrip(".")

@@ -1,4 +1,5 @@
-"""DOMAIN §4's transition table, row by row, and everything outside it refused."""
+"""services/actions.py: DOMAIN §4's transition table, row by row, everything outside it
+refused, and the CAM buttons computed from it."""
 
 import pytest
 from django_scopes import scope
@@ -12,7 +13,9 @@ from apps.onboarding.services import (
     action_request_changes,
     action_skip,
     action_validate,
+    allowed_events,
 )
+from apps.onboarding.services.actions import CAM_EVENTS, GUARDS, TRANSITIONS
 
 pytestmark = pytest.mark.django_db
 S = ActionStatus
@@ -36,7 +39,7 @@ def _status(progress):
 def _run(event, program, progress, actor=None):
     tenant = program.tenant
     with scope(tenant=tenant):
-        if event == "complete":
+        if event in ("submit", "complete"):
             return action_complete(
                 tenant=tenant,
                 actor=actor or program.partner_user,
@@ -178,3 +181,69 @@ def test_action_required_can_be_redone_even_in_a_past_stage(acme, journey):
     assert _status(legal) == S.ACTION_REQUIRED
     _run("complete", acme, legal)
     assert _status(legal) == S.WAITING_FOR_APPROVAL
+
+
+# The partner's "complete" is "submit" for an action that needs approval.
+EVENT_ACTION = {"submit": "Legal details", "complete": "Tax form"}
+
+
+def _reset(progress, status, *, validated):
+    from django.utils import timezone
+
+    now = timezone.now() if validated else None
+    with scope(tenant=progress.tenant):
+        ActionProgress.objects.filter(pk=progress.pk).update(
+            status=status, validated_at=now, completed_at=now
+        )
+        return ActionProgress.objects.get(pk=progress.pk)
+
+
+def test_every_event_from_every_status(acme, journey):
+    """Every (event, status) pair of TRANSITIONS: allowed ones reach the table's target and
+    write one audit event; the others raise and change nothing. (One set-up for all pairs:
+    each pair starts from a status set here.)"""
+    for event, (sources, target) in TRANSITIONS.items():
+        progress = journey.progress(EVENT_ACTION.get(event, "Legal details"))
+        for status in ActionStatus.values:
+            pair = (event, status)
+            # A completed action here was validated by a CAM, so the invalidate guard holds.
+            before = _reset(progress, status, validated=status == S.COMPLETED)
+            with scope(tenant=acme.tenant):
+                audits = AuditEvent.objects.filter(target_id=str(progress.pk)).count()
+            if status in sources:
+                _run(event, acme, progress)
+                assert _status(progress) == target, pair
+                with scope(tenant=acme.tenant):
+                    after = AuditEvent.objects.filter(target_id=str(progress.pk)).count()
+                assert after == audits + 1, pair
+                continue
+            with pytest.raises(InvalidTransition):
+                _run(event, acme, progress)
+            with scope(tenant=acme.tenant):
+                after = ActionProgress.objects.get(pk=progress.pk)
+                assert AuditEvent.objects.filter(target_id=str(progress.pk)).count() == audits
+            assert after.status == status, pair
+            assert after.updated_at == before.updated_at, pair
+            assert after.submission_round == before.submission_round, pair
+
+
+def test_cam_buttons_are_the_events_the_table_allows(acme, journey):
+    progress = journey.progress("Legal details")
+    # The console's buttons, spelled out once: what a CAM sees in each status.
+    shown = {
+        (S.PENDING, False): ["skip"],
+        (S.WAITING_FOR_APPROVAL, False): ["validate", "request_changes"],
+        (S.COMPLETED, True): ["invalidate"],
+        (S.COMPLETED, False): [],  # completed without approval: nothing to roll back
+        (S.ACTION_REQUIRED, False): [],
+        (S.SKIPPED, False): [],
+    }
+    for (status, validated), buttons in shown.items():
+        row = _reset(progress, status, validated=validated)
+        expected = [
+            event
+            for event in CAM_EVENTS
+            if status in TRANSITIONS[event][0]
+            and (event not in GUARDS or GUARDS[event].allows(row))
+        ]
+        assert allowed_events(row) == expected == buttons, (status, validated)

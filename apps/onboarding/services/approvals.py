@@ -1,0 +1,62 @@
+"""The CAM's approval digest: one email per window for the actions waiting for them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.core.cache import cache
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.notifications.services import notification_create
+from apps.onboarding.models import ApprovalDigest
+from apps.onboarding.selectors import waiting_for_cam_since
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+    from apps.tenancy.models import Tenant
+
+DIGEST_DELAY_SECONDS = 300
+
+
+def _window_key(*, tenant_id: int, user_id: int) -> str:
+    return f"approval-digest:{tenant_id}:{user_id}"
+
+
+def approval_digest_schedule(*, tenant_id: int, user_id: int) -> None:
+    """Queue one digest per CAM per window: twenty uploads make one email."""
+    from apps.onboarding.tasks import approval_digest_send
+
+    if cache.add(
+        _window_key(tenant_id=tenant_id, user_id=user_id), 1, timeout=DIGEST_DELAY_SECONDS * 2
+    ):
+        approval_digest_send.apply_async((tenant_id, user_id), countdown=DIGEST_DELAY_SECONDS)
+
+
+def approval_digest_send(*, tenant: Tenant, cam: User) -> int:
+    """Email `cam` the actions that started waiting since the last digest; returns how many.
+
+    Run inside the tenant's scope. Opens the next window first, so a submission arriving
+    while this runs schedules a digest of its own.
+    """
+    cache.delete(_window_key(tenant_id=tenant.pk, user_id=cam.pk))
+    with transaction.atomic():
+        digest, first_digest = ApprovalDigest.objects.select_for_update().get_or_create(
+            tenant=tenant, user=cam, defaults={"last_sent_at": timezone.now()}
+        )
+        since = None if first_digest else digest.last_sent_at
+        waiting = waiting_for_cam_since(tenant=tenant, cam=cam, since=since)
+        if not waiting:
+            return 0
+        digest.last_sent_at = timezone.now()
+        digest.save(update_fields=["last_sent_at"])
+        notification_create(
+            tenant=tenant,
+            recipient=cam,
+            kind="approvals_digest",
+            in_app=False,
+            url=reverse("console:home"),
+            context={"waiting": waiting},
+        )
+    return len(waiting)

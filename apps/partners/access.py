@@ -1,0 +1,65 @@
+"""Views of one partner account: the account is resolved once, before the view runs.
+
+`/console/partners/<partner_id>/…` views (partner detail, onboarding and milestones tabs) are
+wrapped by `console_partner_view` or `console_admin_partner_view`. Each applies the tenancy
+rule of the same name first (apps/tenancy/access.py: strangers 404, lower roles 403/404), then
+loads the account within `request.tenant` (404 for another tenant's id) with the related rows
+the views show, and sets it on `request.partner_account`. The rule is recorded on the view
+(`view.access`) like every other access rule, so the isolation walker checks these views too.
+
+Portal views read the signed-in partner user's own account with `portal_partner_account`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.http import Http404, HttpResponseBase
+
+from apps.partners.models import PartnerAccount
+from apps.partners.selectors import partner_account_get, partner_account_of_membership
+from apps.tenancy.access import AccessView, View, console_admin_view, console_view
+from apps.tenancy.http import MemberRequest, TenantRequest
+
+
+class PartnerRequest(MemberRequest):
+    """A request to a view of one partner account (for type annotations only)."""
+
+    partner_account: PartnerAccount
+
+
+def _with_partner_account(
+    rule: Callable[[View], AccessView],
+) -> Callable[[View], AccessView]:
+    """`rule`, then the partner account of the URL's `partner_id` on `request.partner_account`."""
+
+    def decorator(view: View) -> AccessView:
+        @wraps(view)
+        def resolve(request: PartnerRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            try:
+                request.partner_account = partner_account_get(
+                    tenant=request.tenant, pk=kwargs["partner_id"]
+                )
+            except PartnerAccount.DoesNotExist as exc:
+                raise Http404 from exc
+            return view(request, *args, **kwargs)
+
+        return rule(resolve)
+
+    return decorator
+
+
+console_partner_view = _with_partner_account(console_view)
+console_admin_partner_view = _with_partner_account(console_admin_view)
+
+
+def portal_partner_account(request: TenantRequest) -> PartnerAccount:
+    """The account of the signed-in partner user (portal views); 404 if they have none."""
+    if request.membership is None:
+        raise Http404
+    account = partner_account_of_membership(membership=request.membership)
+    if account is None:
+        raise Http404
+    return account
