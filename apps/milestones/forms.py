@@ -1,4 +1,8 @@
-from datetime import timedelta
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -6,6 +10,11 @@ from django.utils import timezone
 from apps.milestones.models import PlanItemOwner
 from apps.milestones.selectors import AGES, INBOX_STATUSES, InboxFilters
 from apps.milestones.services import ACTIVITIES, QBR_CADENCES
+
+if TYPE_CHECKING:
+    from apps.milestones.models import AlertRule
+    from apps.partners.models import PartnerType
+    from apps.tenancy.models import Membership
 
 
 class InboxFilterForm(forms.Form):
@@ -19,17 +28,28 @@ class InboxFilterForm(forms.Form):
     age = forms.ChoiceField(required=False, label="Age")
     cam = forms.ChoiceField(required=False, label="Channel manager")
 
-    def __init__(self, *args, rules, partner_types, managers, is_admin: bool, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        rules: Iterable[AlertRule],
+        partner_types: Iterable[PartnerType],
+        managers: Iterable[Membership],
+        is_admin: bool,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["rule"].choices = [("", "All alerts")] + [
+        # `self.fields` holds copies of the fields declared above, typed as plain `Field`s.
+        cast(forms.ChoiceField, self.fields["rule"]).choices = [("", "All alerts")] + [
             (r.pk, f"Day {r.day} · {r.label}") for r in rules
         ]
-        self.fields["type"].choices = [("", "All partner types")] + [
+        cast(forms.ChoiceField, self.fields["type"]).choices = [("", "All partner types")] + [
             (t.pk, t.name) for t in partner_types
         ]
-        self.fields["age"].choices = [("", "Any age")] + [(k, v[0]) for k, v in AGES.items()]
+        cast(forms.ChoiceField, self.fields["age"]).choices = [("", "Any age")] + [
+            (k, v[0]) for k, v in AGES.items()
+        ]
         if is_admin:
-            self.fields["cam"].choices = [
+            cast(forms.ChoiceField, self.fields["cam"]).choices = [
                 ("", "All channel managers"),
                 ("mine", "My partners"),
                 ("none", "Partners without a CAM"),
@@ -56,7 +76,7 @@ class SnoozeForm(forms.Form):
         label="Snooze until", widget=forms.DateInput(attrs={"type": "date"}), required=True
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         today = timezone.localdate()
         self.fields["until"].widget.attrs.update(
@@ -82,12 +102,12 @@ class ActivityForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Outcome, next steps…"}),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["occurred_on"].widget.attrs["max"] = timezone.localdate().isoformat()
 
-    def clean_occurred_on(self):
-        day = self.cleaned_data.get("occurred_on")
+    def clean_occurred_on(self) -> date | None:
+        day: date | None = self.cleaned_data.get("occurred_on")
         if day and day > timezone.localdate():
             raise forms.ValidationError("That date is in the future.")
         return day
@@ -98,8 +118,8 @@ class TrackStartForm(forms.Form):
         label="Enrolled on", widget=forms.DateInput(attrs={"type": "date"}), required=False
     )
 
-    def clean_enrolled_on(self):
-        day = self.cleaned_data.get("enrolled_on")
+    def clean_enrolled_on(self) -> date | None:
+        day: date | None = self.cleaned_data.get("enrolled_on")
         if day and day > timezone.localdate():
             raise forms.ValidationError("That date is in the future.")
         return day
@@ -118,8 +138,8 @@ class ReviewForm(forms.Form):
         help_text="What went well, what is blocked, what you agreed.",
     )
 
-    def clean_held_on(self):
-        day = self.cleaned_data["held_on"]
+    def clean_held_on(self) -> date:
+        day: date = self.cleaned_data["held_on"]
         if day > timezone.localdate():
             raise forms.ValidationError("That date is in the future.")
         return day
@@ -155,8 +175,9 @@ class PlanItemForm(forms.Form):
         label="Due", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()  # returns `self.cleaned_data` (typed as optional in the stubs)
+        data = self.cleaned_data
         if data.get("description") and not data.get("due_on"):
             self.add_error("due_on", "Give the item a due date.")
         if data.get("due_on") and not data.get("description"):

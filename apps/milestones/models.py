@@ -61,6 +61,9 @@ class Milestone(TenantOwned):
     description = models.TextField(blank=True)
     position = models.PositiveSmallIntegerField(default=0)
 
+    # Set only on the rows of `selectors.milestone_tracks_overview`: how many tracks use it.
+    track_count: int
+
     class Meta:
         ordering = ["phase", "window_from_day", "position", "id"]
         constraints = [
@@ -123,6 +126,10 @@ class Track(TenantOwned):
     priority_sequence = ArrayField(models.CharField(max_length=200), default=list, blank=True)
     critical_first_milestone = models.CharField(max_length=300, blank=True)
     milestones = models.ManyToManyField(Milestone, through="TrackMilestone", related_name="+")
+
+    # Set only on the rows of `selectors.milestone_tracks_overview`: the milestones that
+    # count for activation.
+    activation: list[Milestone]
 
     class Meta:
         constraints = [

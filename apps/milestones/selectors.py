@@ -1,9 +1,13 @@
 """Reads of the milestones layer: the alert inbox, a partner's milestone timeline, the 90-day
 review package and the console home's figures."""
 
+from __future__ import annotations
+
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -25,6 +29,10 @@ from apps.milestones.models import (
 )
 from apps.partners.models import PartnerAccount, PartnerEvent, PartnerStatus
 from apps.tenancy.models import Role
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+    from apps.tenancy.models import Membership, Tenant
 
 REVIEW_DAY = 75
 AGES = {
@@ -55,11 +63,13 @@ class InboxFilters:
     cam: str = ""
 
 
-def _is_admin(membership) -> bool:
+def _is_admin(membership: Membership | None) -> bool:
     return membership is not None and membership.role == Role.PROGRAM_ADMIN
 
 
-def alerts_visible_to(*, tenant, user, membership) -> QuerySet[Alert]:
+def alerts_visible_to(
+    *, tenant: Tenant, user: User, membership: Membership | None
+) -> QuerySet[Alert]:
     rows = Alert.objects.filter(tenant=tenant)
     if not _is_admin(membership):
         rows = rows.filter(account__cam=user)
@@ -82,7 +92,14 @@ def _status_q(status: str, today: date) -> Q:
     return Q()
 
 
-def _filtered(*, tenant, user, membership, filters: InboxFilters, now: datetime):
+def _filtered(
+    *,
+    tenant: Tenant,
+    user: User,
+    membership: Membership | None,
+    filters: InboxFilters,
+    now: datetime,
+) -> QuerySet[Alert]:
     rows = alerts_visible_to(tenant=tenant, user=user, membership=membership)
     if _is_admin(membership):
         if filters.cam == "mine":
@@ -104,7 +121,12 @@ def _filtered(*, tenant, user, membership, filters: InboxFilters, now: datetime)
 
 
 def alert_inbox(
-    *, tenant, user, membership, filters: InboxFilters, now: datetime | None = None
+    *,
+    tenant: Tenant,
+    user: User,
+    membership: Membership | None,
+    filters: InboxFilters,
+    now: datetime | None = None,
 ) -> QuerySet[Alert]:
     now = now or timezone.now()
     rows = _filtered(tenant=tenant, user=user, membership=membership, filters=filters, now=now)
@@ -121,18 +143,24 @@ def alert_inbox(
 
 
 def alert_status_counts(
-    *, tenant, user, membership, filters: InboxFilters, now: datetime | None = None
+    *,
+    tenant: Tenant,
+    user: User,
+    membership: Membership | None,
+    filters: InboxFilters,
+    now: datetime | None = None,
 ) -> dict[str, int]:
     """How many alerts each status tab holds under the other filters: one query."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     rows = _filtered(tenant=tenant, user=user, membership=membership, filters=filters, now=now)
-    return rows.aggregate(
+    counts: dict[str, int] = rows.aggregate(
         **{key: Count("id", filter=_status_q(key, today)) for key in INBOX_STATUSES}
     )
+    return counts
 
 
-def open_alert_count(*, tenant, user, membership) -> int:
+def open_alert_count(*, tenant: Tenant, user: User, membership: Membership | None) -> int:
     """The console nav's badge: open alerts in the user's default inbox."""
     today = timezone.localdate()
     return (
@@ -142,7 +170,7 @@ def open_alert_count(*, tenant, user, membership) -> int:
     )
 
 
-def alert_rules_for(*, tenant) -> list[AlertRule]:
+def alert_rules_for(*, tenant: Tenant) -> list[AlertRule]:
     return list(
         AlertRule.objects.filter(tenant=tenant)
         .select_related("milestone")
@@ -150,7 +178,9 @@ def alert_rules_for(*, tenant) -> list[AlertRule]:
     )
 
 
-def alert_for_user(*, tenant, user, membership, alert_id: int) -> Alert | None:
+def alert_for_user(
+    *, tenant: Tenant, user: User, membership: Membership | None, alert_id: int
+) -> Alert | None:
     return (
         alerts_visible_to(tenant=tenant, user=user, membership=membership)
         .filter(pk=alert_id)
@@ -162,7 +192,7 @@ def alert_for_user(*, tenant, user, membership, alert_id: int) -> Alert | None:
 # --- Digest ------------------------------------------------------------------------------
 
 
-def alerts_for_digest(*, tenant, user, today: date) -> list[Alert]:
+def alerts_for_digest(*, tenant: Tenant, user: User, today: date) -> list[Alert]:
     """The open (not snoozed) alerts of the active partners `user` manages."""
     return list(
         Alert.objects.filter(
@@ -222,7 +252,7 @@ def _state(item: PartnerMilestone, now: datetime) -> str:
     return "upcoming"
 
 
-def partner_track_for(*, tenant, account_id: int) -> PartnerTrack | None:
+def partner_track_for(*, tenant: Tenant, account_id: int) -> PartnerTrack | None:
     return (
         PartnerTrack.objects.filter(tenant=tenant, account_id=account_id)
         .select_related("track", "track__partner_type")
@@ -230,7 +260,32 @@ def partner_track_for(*, tenant, account_id: int) -> PartnerTrack | None:
     )
 
 
-def partner_milestone_timeline(*, tenant, account, now: datetime | None = None) -> dict | None:
+class PhaseRows(TypedDict):
+    number: int
+    label: str
+    rows: list[MilestoneRow]
+
+
+class MilestoneTimeline(TypedDict):
+    partner_track: PartnerTrack
+    track: Track
+    phases: list[PhaseRows]
+    rows: list[MilestoneRow]
+    done: int
+    total: int
+    overdue: int
+    percent: int
+    day: int
+    window: int
+    window_percent: int
+    activation_rows: list[MilestoneRow]
+    open_alerts: int
+    review_ready_at: datetime
+
+
+def partner_milestone_timeline(
+    *, tenant: Tenant, account: PartnerAccount, now: datetime | None = None
+) -> MilestoneTimeline | None:
     """The partner's milestones by phase, with state, alert rules and unresolved alerts.
     None when the partner has no milestone tracking. A constant number of queries."""
     now = now or timezone.now()
@@ -270,7 +325,7 @@ def partner_milestone_timeline(*, tenant, account, now: datetime | None = None) 
         )
         for item in items
     ]
-    phases = []
+    phases: list[PhaseRows] = []
     for phase in Phase:
         in_phase = [r for r in rows if r.milestone.phase == phase]
         if in_phase:
@@ -297,7 +352,9 @@ def partner_milestone_timeline(*, tenant, account, now: datetime | None = None) 
     }
 
 
-def partner_events_recent(*, tenant, account, limit: int = 12) -> list[PartnerEvent]:
+def partner_events_recent(
+    *, tenant: Tenant, account: PartnerAccount, limit: int = 12
+) -> list[PartnerEvent]:
     return list(
         PartnerEvent.objects.filter(tenant=tenant, account=account)
         .select_related("recorded_by")
@@ -308,7 +365,9 @@ def partner_events_recent(*, tenant, account, limit: int = 12) -> list[PartnerEv
 # --- The 90-day review package -------------------------------------------------------------
 
 
-def review_package(*, tenant, account, now: datetime | None = None) -> dict | None:
+def review_package(
+    *, tenant: Tenant, account: PartnerAccount, now: datetime | None = None
+) -> dict[str, Any] | None:
     """Everything the 90-day onboarding review is about, prepared from day 75."""
     from apps.onboarding.selectors import enrollment_counts, enrollment_for_partner
 
@@ -364,11 +423,13 @@ def review_package(*, tenant, account, now: datetime | None = None) -> dict | No
 # --- The console home ----------------------------------------------------------------------
 
 
-def cam_milestone_overview(*, tenant, user, limit: int = 5, now: datetime | None = None) -> dict:
+def cam_milestone_overview(
+    *, tenant: Tenant, user: User, limit: int = 5, now: datetime | None = None
+) -> dict[str, Any]:
     """The CAM's overdue milestones, open alerts, dark partners and the partners most at risk
     (dark first, then most overdue milestones, then the longest overdue). Four queries."""
     now = now or timezone.now()
-    overdue_by_partner = {
+    overdue_by_partner: dict[int, Mapping[str, Any]] = {
         row["account_id"]: row
         for row in PartnerMilestone.objects.filter(
             tenant=tenant,
@@ -398,7 +459,7 @@ def cam_milestone_overview(*, tenant, user, limit: int = 5, now: datetime | None
         "partner_type"
     )
     by_id = {a.pk: a for a in accounts}
-    worst = {}
+    worst: dict[int, PartnerMilestone] = {}
     if ranked:
         for item in (
             PartnerMilestone.objects.filter(
@@ -435,7 +496,7 @@ def cam_milestone_overview(*, tenant, user, limit: int = 5, now: datetime | None
 # --- Program settings ----------------------------------------------------------------------
 
 
-def milestone_tracks_overview(*, tenant) -> dict:
+def milestone_tracks_overview(*, tenant: Tenant) -> dict[str, Any]:
     tracks = list(
         Track.objects.filter(tenant=tenant)
         .select_related("partner_type")

@@ -19,7 +19,7 @@ DIGEST_HOUR_UTC = 7
 
 
 @shared_task(acks_late=True, expires=55)
-def milestone_sweep() -> dict:
+def milestone_sweep() -> dict[str, int]:
     """Every minute: new tracks, events applied, dark partners, due alerts raised once."""
     result = milestone_sweep_all_tenants()
     if result.alerts_raised or result.tracks_started or result.milestones_completed:

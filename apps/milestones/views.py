@@ -1,11 +1,14 @@
 """Console pages: the alert inbox, a partner's Milestones tab, the 90-day review package and
 the program's milestone tracks. Authorise → form → service → render or redirect."""
 
-from datetime import datetime, time, timedelta
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -51,14 +54,19 @@ from apps.partners.selectors import channel_managers_for, partner_types_for
 from apps.tenancy.access import console_admin_view, console_view
 from apps.tenancy.models import Role
 
+if TYPE_CHECKING:
+    from apps.partners.access import PartnerRequest
+    from apps.partners.models import PartnerAccount
+    from apps.tenancy.http import MemberRequest
+
 PAGE_SIZE = 25
 
 
-def _is_admin(request) -> bool:
+def _is_admin(request: MemberRequest) -> bool:
     return request.membership.role == Role.PROGRAM_ADMIN
 
 
-def _moment(day) -> datetime | None:
+def _moment(day: date | None) -> datetime | None:
     """A past day as a moment (now for today, midday otherwise)."""
     if day is None or day == timezone.localdate():
         return None
@@ -68,7 +76,7 @@ def _moment(day) -> datetime | None:
 # --- The alert inbox ---------------------------------------------------------------------
 
 
-def _inbox_form(request) -> InboxFilterForm:
+def _inbox_form(request: MemberRequest) -> InboxFilterForm:
     return InboxFilterForm(
         request.GET or None,
         rules=alert_rules_for(tenant=request.tenant),
@@ -79,13 +87,13 @@ def _inbox_form(request) -> InboxFilterForm:
 
 
 @console_view
-def alert_inbox_view(request):
+def alert_inbox_view(request: MemberRequest) -> HttpResponse:
     form = _inbox_form(request)
     filters = form.filters()
-    args = {"tenant": request.tenant, "user": request.user, "membership": request.membership}
-    rows = alert_inbox(**args, filters=filters)
+    tenant, user, membership = request.tenant, request.user, request.membership
+    rows = alert_inbox(tenant=tenant, user=user, membership=membership, filters=filters)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    counts = alert_status_counts(**args, filters=filters)
+    counts = alert_status_counts(tenant=tenant, user=user, membership=membership, filters=filters)
     query = request.GET.copy()
     query.pop("page", None)
     status_query = query.copy()
@@ -111,7 +119,7 @@ def alert_inbox_view(request):
     return response
 
 
-def _snooze_presets():
+def _snooze_presets() -> list[tuple[str, date]]:
     today = timezone.localdate()
     next_monday = today + timedelta(days=7 - today.weekday())
     if next_monday <= today + timedelta(days=1):
@@ -123,7 +131,7 @@ def _snooze_presets():
     ]
 
 
-def _back(request) -> str:
+def _back(request: HttpRequest) -> str:
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -132,7 +140,9 @@ def _back(request) -> str:
     return reverse("alerts:inbox")
 
 
-def _alert_row_response(request, alert_id: int, error: str | None = None):
+def _alert_row_response(
+    request: MemberRequest, alert_id: int, error: str | None = None
+) -> HttpResponse:
     """The alert's table row after a change (htmx swaps it in place)."""
     alert = (
         alert_inbox(
@@ -160,7 +170,7 @@ def _alert_row_response(request, alert_id: int, error: str | None = None):
 
 @console_view
 @require_POST
-def alert_acknowledge_view(request, alert_id: int):
+def alert_acknowledge_view(request: MemberRequest, alert_id: int) -> HttpResponse:
     alert = alert_for_user(
         tenant=request.tenant, user=request.user, membership=request.membership, alert_id=alert_id
     )
@@ -182,7 +192,7 @@ def alert_acknowledge_view(request, alert_id: int):
 
 @console_view
 @require_POST
-def alert_snooze_view(request, alert_id: int):
+def alert_snooze_view(request: MemberRequest, alert_id: int) -> HttpResponse:
     alert = alert_for_user(
         tenant=request.tenant, user=request.user, membership=request.membership, alert_id=alert_id
     )
@@ -218,7 +228,7 @@ def alert_snooze_view(request, alert_id: int):
 # --- A partner's Milestones tab ------------------------------------------------------------
 
 
-def _tab_context(request, account, **extra) -> dict:
+def _tab_context(request: MemberRequest, account: PartnerAccount, **extra: Any) -> dict[str, Any]:
     return {
         "nav": "partners",
         "tab": "milestones",
@@ -233,14 +243,14 @@ def _tab_context(request, account, **extra) -> dict:
 
 
 @console_partner_view
-def milestones_tab(request, partner_id: int):
+def milestones_tab(request: PartnerRequest, partner_id: int) -> HttpResponse:
     account = request.partner_account
     return render(request, "milestones/tab.html", _tab_context(request, account))
 
 
 @console_partner_view
 @require_POST
-def milestones_log(request, partner_id: int):
+def milestones_log(request: PartnerRequest, partner_id: int) -> HttpResponse:
     account = request.partner_account
     form = ActivityForm(request.POST)
     if form.is_valid():
@@ -279,7 +289,7 @@ def milestones_log(request, partner_id: int):
 
 @console_partner_view
 @require_POST
-def milestones_check_off(request, partner_id: int, item_id: int):
+def milestones_check_off(request: PartnerRequest, partner_id: int, item_id: int) -> HttpResponse:
     account = request.partner_account
     try:
         milestone_check_off(
@@ -298,7 +308,7 @@ def milestones_check_off(request, partner_id: int, item_id: int):
 
 @console_partner_view
 @require_POST
-def milestones_start(request, partner_id: int):
+def milestones_start(request: PartnerRequest, partner_id: int) -> HttpResponse:
     account = request.partner_account
     form = TrackStartForm(request.POST)
     if form.is_valid():
@@ -322,7 +332,9 @@ def milestones_start(request, partner_id: int):
 # --- The 90-day review package -------------------------------------------------------------
 
 
-def _review_context(request, account, **forms) -> dict:
+def _review_context(
+    request: MemberRequest, account: PartnerAccount, **forms: Any
+) -> dict[str, Any]:
     package = review_package(tenant=request.tenant, account=account)
     if package is None:
         raise Http404
@@ -342,7 +354,7 @@ def _review_context(request, account, **forms) -> dict:
 
 
 @console_partner_view
-def review_view(request, partner_id: int):
+def review_view(request: PartnerRequest, partner_id: int) -> HttpResponse:
     account = request.partner_account
     try:
         context = _review_context(request, account)
@@ -354,7 +366,7 @@ def review_view(request, partner_id: int):
 
 @console_partner_view
 @require_POST
-def review_record_view(request, partner_id: int):
+def review_record_view(request: PartnerRequest, partner_id: int) -> HttpResponse:
     account = request.partner_account
     form = ReviewForm(request.POST)
     if form.is_valid():
@@ -383,7 +395,7 @@ def review_record_view(request, partner_id: int):
 
 @console_partner_view
 @require_POST
-def review_plan_view(request, partner_id: int):
+def review_plan_view(request: PartnerRequest, partner_id: int) -> HttpResponse:
     account = request.partner_account
     form = BusinessPlanForm(request.POST)
     items = PlanItemFormSet(request.POST, prefix="items")
@@ -422,7 +434,7 @@ def review_plan_view(request, partner_id: int):
 
 
 @console_admin_view
-def tracks_view(request):
+def tracks_view(request: MemberRequest) -> HttpResponse:
     return render(
         request,
         "milestones/tracks.html",

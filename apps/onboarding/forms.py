@@ -1,8 +1,20 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
+
 from django import forms
 
 from apps.onboarding.models import Action, FieldKind
 
-FIELD_FACTORIES = {
+if TYPE_CHECKING:
+    from django.core.files.uploadedfile import UploadedFile
+    from django.utils.datastructures import MultiValueDict
+
+    from apps.core.uploads import CheckedUpload
+
+# A form field for each kind of designed field, made from the field's spec.
+FIELD_FACTORIES: dict[str, Callable[[dict[str, Any]], forms.Field]] = {
     FieldKind.TEXT: lambda f: forms.CharField(max_length=500),
     FieldKind.LONG_TEXT: lambda f: forms.CharField(
         max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
@@ -21,7 +33,13 @@ FIELD_FACTORIES = {
 class ProvideInformationForm(forms.Form):
     """The form a program admin designed for a Provide information action."""
 
-    def __init__(self, *args, action: Action, initial_answers: dict | None = None, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        action: Action,
+        initial_answers: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         for spec in action.form_fields:
             field = FIELD_FACTORIES[spec["kind"]](spec)
@@ -32,9 +50,9 @@ class ProvideInformationForm(forms.Form):
                 field.initial = initial_answers[spec["key"]]
             self.fields[spec["key"]] = field
 
-    def answers(self) -> dict:
+    def answers(self) -> dict[str, Any]:
         """JSON-safe answers, keyed by field key."""
-        result = {}
+        result: dict[str, Any] = {}
         for key, value in self.cleaned_data.items():
             if hasattr(value, "isoformat"):
                 value = value.isoformat()
@@ -51,27 +69,29 @@ class MultipleFileInput(forms.ClearableFileInput):
 class MultipleFileField(forms.FileField):
     """Several files in one input; each is checked in the form's clean_files."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("widget", MultipleFileInput(attrs={"multiple": True}))
         super().__init__(*args, **kwargs)
 
-    def clean(self, data, initial=None):
+    def clean(self, data: object, initial: object = None) -> list[UploadedFile[bytes]]:
         if isinstance(data, (list, tuple)):
             return [super(MultipleFileField, self).clean(d, initial) for d in data]
         return [super().clean(data, initial)] if data else []
 
 
 class UploadDocumentForm(forms.Form):
-    files = MultipleFileField(label="Files", required=False)
+    # Named like Form.files (the uploaded data): the form's metaclass moves declared fields
+    # into base_fields, so on instances `self.files` stays the uploaded data.
+    files = MultipleFileField(label="Files", required=False)  # type: ignore[assignment]
 
-    def __init__(self, *args, action: Action, **kwargs):
+    def __init__(self, *args: Any, action: Action, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.action = action
 
-    def clean_files(self):
+    def clean_files(self) -> list[tuple[UploadedFile[bytes], CheckedUpload]]:
         from apps.core.uploads import UploadPolicy, UploadRejected, validate_upload
 
-        uploaded = self.files.getlist("files")
+        uploaded = cast("MultiValueDict[str, UploadedFile[bytes]]", self.files).getlist("files")
         if not uploaded:
             raise forms.ValidationError("Choose at least one file to upload.")
         if len(uploaded) > self.action.upload_max_files:

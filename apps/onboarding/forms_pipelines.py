@@ -1,5 +1,10 @@
 """Forms of the pipeline builder. They check shape; the services check the rules."""
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
 from django import forms
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -8,6 +13,13 @@ from apps.content.models import Article, ArticleStatus, AssetStatus
 from apps.content.selectors import ConsoleAssetFilters, console_assets
 from apps.core.uploads import FILE_TYPES
 from apps.onboarding.models import APPROVABLE_TYPES, Action, ActionType, FieldKind
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+    from apps.content.models import Asset
+    from apps.partners.models import PartnerAccount, PartnerType
+    from apps.tenancy.models import Tenant
 
 MAX_FORM_FIELDS = 40
 EXTRA_FIELD_ROWS = 3
@@ -27,14 +39,15 @@ class PipelineForm(forms.Form):
 
 
 class PipelineTypesForm(forms.Form):
-    partner_types = forms.ModelMultipleChoiceField(
+    partner_types: forms.ModelMultipleChoiceField[PartnerType] = forms.ModelMultipleChoiceField(
         queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
 
-    def __init__(self, *args, partner_types, **kwargs):
+    def __init__(self, *args: Any, partner_types: QuerySet[PartnerType], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["partner_types"].queryset = partner_types
-        self.fields["partner_types"].error_messages["invalid_choice"] = "Unknown partner type."
+        field = cast("forms.ModelMultipleChoiceField[PartnerType]", self.fields["partner_types"])
+        field.queryset = partner_types
+        field.error_messages["invalid_choice"] = "Unknown partner type."
 
 
 class StageForm(forms.Form):
@@ -45,7 +58,7 @@ class StageForm(forms.Form):
 
 
 class EnrollForm(forms.Form):
-    account = forms.ModelChoiceField(
+    account: forms.ModelChoiceField[PartnerAccount] = forms.ModelChoiceField(
         queryset=None,
         error_messages={
             "required": "Choose a partner to enroll.",
@@ -53,12 +66,12 @@ class EnrollForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, accounts, **kwargs):
+    def __init__(self, *args: Any, accounts: QuerySet[PartnerAccount], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["account"].queryset = accounts
+        cast("forms.ModelChoiceField[PartnerAccount]", self.fields["account"]).queryset = accounts
 
 
-def asset_choices(*, tenant, current_id: int | None = None):
+def asset_choices(*, tenant: Tenant, current_id: int | None = None) -> QuerySet[Asset]:
     """The library's active assets, plus the action's current one even if archived since."""
     rows = console_assets(tenant=tenant, filters=ConsoleAssetFilters(status=""))
     wanted = Q(status=AssetStatus.ACTIVE)
@@ -67,7 +80,7 @@ def asset_choices(*, tenant, current_id: int | None = None):
     return rows.filter(wanted).order_by(Lower("title"), "id")
 
 
-def article_choices(*, tenant, current_id: int | None = None):
+def article_choices(*, tenant: Tenant, current_id: int | None = None) -> QuerySet[Article]:
     """Published Help center articles, plus the action's current one even if unpublished."""
     rows = Article.objects.filter(tenant=tenant).defer(
         "body_markdown", "body_html", "body_text", "search_vector"
@@ -78,15 +91,23 @@ def article_choices(*, tenant, current_id: int | None = None):
     return rows.filter(wanted).order_by(Lower("title"), "id")
 
 
-class AssetChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj) -> str:
+# The stubs' form fields are generic; Django's are not subscriptable at run time.
+if TYPE_CHECKING:
+    _AssetChoiceBase = forms.ModelChoiceField[Asset]
+    _ArticleChoiceBase = forms.ModelChoiceField[Article]
+else:
+    _AssetChoiceBase = _ArticleChoiceBase = forms.ModelChoiceField
+
+
+class AssetChoiceField(_AssetChoiceBase):
+    def label_from_instance(self, obj: Asset) -> str:
         kind = "Link" if obj.is_link else "File"
         suffix = " (archived)" if obj.is_archived else ""
         return f"{obj.title} · {kind}{suffix}"
 
 
-class ArticleChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj) -> str:
+class ArticleChoiceField(_ArticleChoiceBase):
+    def label_from_instance(self, obj: Article) -> str:
         return (
             obj.title if obj.status == ArticleStatus.PUBLISHED else f"{obj.title} (not published)"
         )
@@ -165,7 +186,7 @@ class ActionForm(forms.Form):
         help_text="A channel manager validates the submission before it counts as completed.",
     )
 
-    TYPE_FIELDS = {
+    TYPE_FIELDS: ClassVar[dict[str, set[str]]] = {
         ActionType.VIEW_ASSET: {"asset"},
         ActionType.READ_ARTICLE: {"article"},
         ActionType.PROVIDE_INFORMATION: set(),
@@ -173,7 +194,14 @@ class ActionForm(forms.Form):
     }
     SPECIFIC = {"asset", "article", "upload_types", "upload_max_mb", "upload_max_files"}
 
-    def __init__(self, *args, tenant, action_type: str, action: Action | None = None, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        tenant: Tenant,
+        action_type: str,
+        action: Action | None = None,
+        **kwargs: Any,
+    ) -> None:
         if action is not None and "initial" not in kwargs:
             kwargs["initial"] = {
                 "title": action.title,
@@ -193,12 +221,16 @@ class ActionForm(forms.Form):
             self.fields["requires_approval"].initial = True
         if "asset" in self.fields:
             field = self.fields["asset"]
-            field.queryset = asset_choices(tenant=tenant, current_id=action and action.asset_id)
+            cast(AssetChoiceField, field).queryset = asset_choices(
+                tenant=tenant, current_id=action.asset_id if action else None
+            )
             field.required = True
             field.error_messages["required"] = "Choose the asset to view."
         if "article" in self.fields:
             field = self.fields["article"]
-            field.queryset = article_choices(tenant=tenant, current_id=action and action.article_id)
+            cast(ArticleChoiceField, field).queryset = article_choices(
+                tenant=tenant, current_id=action.article_id if action else None
+            )
             field.required = True
             field.error_messages["required"] = "Choose the article to read."
         if "upload_types" in self.fields:
@@ -210,10 +242,10 @@ class ActionForm(forms.Form):
     def approvable(self) -> bool:
         return self.action_type in APPROVABLE_TYPES
 
-    def service_fields(self) -> dict:
+    def service_fields(self) -> dict[str, Any]:
         """Keyword arguments for action_create / action_update (all but type and title)."""
         data = self.cleaned_data
-        fields = {
+        fields: dict[str, Any] = {
             "instructions": data["instructions"],
             "requires_approval": data["requires_approval"],
         }
@@ -246,8 +278,9 @@ class FormFieldRow(forms.Form):
     )
     help = forms.CharField(label="Help text", required=False, max_length=300)
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        # Form.clean returns cleaned_data; the stubs allow None for overrides that do.
+        data = cast("dict[str, Any]", super().clean())
         is_choice = data.get("label", "").strip() and data.get("kind") == FieldKind.CHOICE
         if is_choice and len(self.choice_list()) < 2:
             self.add_error("choices", "Give at least two choices, one per line.")
@@ -257,7 +290,7 @@ class FormFieldRow(forms.Form):
         text = self.cleaned_data.get("choices", "")
         return [line.strip() for line in text.splitlines() if line.strip()]
 
-    def spec(self) -> dict:
+    def spec(self) -> dict[str, Any]:
         data = self.cleaned_data
         return {
             "key": data.get("key", ""),
@@ -269,27 +302,42 @@ class FormFieldRow(forms.Form):
         }
 
 
-class BaseFieldFormSet(forms.BaseFormSet):
-    def specs(self) -> list[dict]:
+if TYPE_CHECKING:
+    _FieldFormSetBase = forms.BaseFormSet[FormFieldRow]
+else:
+    _FieldFormSetBase = forms.BaseFormSet
+
+
+class BaseFieldFormSet(_FieldFormSetBase):
+    def specs(self) -> list[dict[str, Any]]:
         """The designed fields, in order, for the services (they normalise them)."""
         return [form.spec() for form in self.forms if form.cleaned_data.get("label", "").strip()]
 
 
-def field_formset_class(extra: int = EXTRA_FIELD_ROWS):
-    return forms.formset_factory(
-        FormFieldRow,
-        formset=BaseFieldFormSet,
-        extra=max(0, extra),
-        max_num=MAX_FORM_FIELDS,
-        validate_max=True,
-        absolute_max=MAX_FORM_FIELDS,
+def field_formset_class(extra: int = EXTRA_FIELD_ROWS) -> type[BaseFieldFormSet]:
+    # formset_factory returns a subclass of `formset`; the stubs type it as the base class.
+    return cast(
+        "type[BaseFieldFormSet]",
+        forms.formset_factory(
+            FormFieldRow,
+            formset=BaseFieldFormSet,
+            extra=max(0, extra),
+            max_num=MAX_FORM_FIELDS,
+            validate_max=True,
+            absolute_max=MAX_FORM_FIELDS,
+        ),
     )
 
 
 FIELDS_PREFIX = "fields"
 
 
-def field_formset(data=None, *, form_fields: list[dict] | None = None, extra=EXTRA_FIELD_ROWS):
+def field_formset(
+    data: Mapping[str, Any] | None = None,
+    *,
+    form_fields: list[dict[str, Any]] | None = None,
+    extra: int = EXTRA_FIELD_ROWS,
+) -> BaseFieldFormSet:
     """Bound to POST data, or unbound with an action's fields and `extra` empty rows."""
     if data is not None:
         return field_formset_class()(data, prefix=FIELDS_PREFIX)
@@ -307,12 +355,14 @@ def field_formset(data=None, *, form_fields: list[dict] | None = None, extra=EXT
     return field_formset_class(extra)(initial=initial, prefix=FIELDS_PREFIX)
 
 
-def raw_values(form: forms.Form) -> dict:
+def raw_values(form: forms.Form) -> dict[str, Any]:
     """What a bound form holds, as initial data for an unbound copy (no validation)."""
     return {bound.name: bound.value() for bound in form}
 
 
-def field_formset_with_more_rows(bound, *, more: int = EXTRA_FIELD_ROWS):
+def field_formset_with_more_rows(
+    bound: BaseFieldFormSet, *, more: int = EXTRA_FIELD_ROWS
+) -> BaseFieldFormSet:
     """The "Add more fields" step: the rows typed so far (blank ones dropped) plus `more`."""
     rows = [raw_values(form) for form in bound.forms]
     kept = [row for row in rows if str(row.get("label") or "").strip()]

@@ -1,10 +1,17 @@
 """Onboarding pipelines and each partner's progress through them (DOMAIN §4)."""
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 
 from apps.partners.models import PartnerAccount, PartnerType
 from apps.tenancy.models import TenantOwned
+
+if TYPE_CHECKING:
+    from django import forms
+
+    from apps.audit.models import AuditEvent
 
 
 class Pipeline(TenantOwned):
@@ -47,6 +54,12 @@ class Stage(TenantOwned):
     description = models.TextField(blank=True)
     position = models.PositiveIntegerField(default=0)
     archived_at = models.DateTimeField(null=True, blank=True)
+
+    # Not columns: set on rows for display by enrollment_stages and by the pipeline
+    # page's view (stage_list_with_actions' `live_actions` is typed by its annotations).
+    progress: "StageProgress | None"
+    edit_form: "forms.Form"
+    edit_open: bool
 
     class Meta:
         ordering = ["position", "id"]
@@ -99,6 +112,9 @@ class Action(TenantOwned):
     upload_max_mb = models.PositiveIntegerField(default=25)
     upload_max_files = models.PositiveSmallIntegerField(default=5)
     archived_at = models.DateTimeField(null=True, blank=True)
+
+    # Not a column: the pipeline page's one line under the title (set by its view).
+    summary: str
 
     class Meta:
         ordering = ["position", "id"]
@@ -227,6 +243,12 @@ class ActionProgress(TenantOwned):
     # The CAM's comment when asking for changes or invalidating.
     comment = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Not columns: set on rows for display by stage_action_rows (audit history, files of
+    # the current round) and by the console tab's view (the events its buttons offer).
+    history: "list[AuditEvent]"
+    current_files: "list[ActionFile]"
+    events: list[str]
 
     class Meta:
         constraints = [

@@ -6,7 +6,7 @@ and filters on it explicitly (the scoped managers fail closed).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet
 from django_scopes import scopes_disabled
@@ -25,10 +25,13 @@ from apps.onboarding.models import (
 )
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from apps.accounts.models import User
     from apps.tenancy.models import Tenant
 
 
-def enrollment_for_partner(*, tenant, partner_account_id: int) -> Enrollment | None:
+def enrollment_for_partner(*, tenant: Tenant, partner_account_id: int) -> Enrollment | None:
     return (
         Enrollment.objects.filter(tenant=tenant, partner_account_id=partner_account_id)
         .select_related("pipeline", "current_stage")
@@ -36,12 +39,12 @@ def enrollment_for_partner(*, tenant, partner_account_id: int) -> Enrollment | N
     )
 
 
-def enrollment_stages(*, tenant, enrollment: Enrollment):
+def enrollment_stages(*, tenant: Tenant, enrollment: Enrollment) -> list[Stage]:
     """The pipeline's stages with this partner's progress, in order (left menu)."""
     progress = {
         p.stage_id: p for p in StageProgress.objects.filter(tenant=tenant, enrollment=enrollment)
     }
-    stages = list(
+    stages: list[Stage] = list(
         Stage.objects.filter(tenant=tenant, pipeline_id=enrollment.pipeline_id)
         .filter(Q(archived_at__isnull=True) | Q(pk__in=list(progress)))
         .annotate(action_count=Count("actions", filter=Q(actions__archived_at__isnull=True)))
@@ -52,7 +55,9 @@ def enrollment_stages(*, tenant, enrollment: Enrollment):
     return stages
 
 
-def stage_action_rows(*, tenant, enrollment: Enrollment, stage_id: int):
+def stage_action_rows(
+    *, tenant: Tenant, enrollment: Enrollment, stage_id: int
+) -> list[ActionProgress]:
     """One stage's actions for one partner, with files and history, in constant queries."""
     rows = list(
         ActionProgress.objects.filter(
@@ -70,7 +75,7 @@ def stage_action_rows(*, tenant, enrollment: Enrollment, stage_id: int):
         )
         .order_by("action__position", "action__id")
     )
-    history: dict[str, list] = {}
+    history: dict[str, list[AuditEvent]] = {}
     if rows:
         for event in AuditEvent.objects.filter(
             tenant=tenant,
@@ -86,7 +91,7 @@ def stage_action_rows(*, tenant, enrollment: Enrollment, stage_id: int):
     return rows
 
 
-def enrollment_counts(*, tenant, enrollment: Enrollment) -> dict:
+def enrollment_counts(*, tenant: Tenant, enrollment: Enrollment) -> dict[str, int]:
     """Done / total applicable actions (the portal's progress bar)."""
     counts = ActionProgress.objects.filter(
         tenant=tenant, enrollment=enrollment, action__archived_at__isnull=True
@@ -103,7 +108,7 @@ def enrollment_counts(*, tenant, enrollment: Enrollment) -> dict:
     return counts
 
 
-def partner_todo(*, tenant, enrollment: Enrollment):
+def partner_todo(*, tenant: Tenant, enrollment: Enrollment) -> list[ActionProgress]:
     """What the partner can do now: the current stage's open actions and any to redo."""
     current = Q(
         action__stage_id=enrollment.current_stage_id,
@@ -122,7 +127,9 @@ def partner_todo(*, tenant, enrollment: Enrollment):
     )
 
 
-def progress_for_partner_user(*, tenant, partner_account_id: int, progress_id: int):
+def progress_for_partner_user(
+    *, tenant: Tenant, partner_account_id: int, progress_id: int
+) -> ActionProgress | None:
     return (
         ActionProgress.objects.filter(
             tenant=tenant, partner_account_id=partner_account_id, pk=progress_id
@@ -224,7 +231,9 @@ def content_opened_progress_all_tenants(
         return list(rows)
 
 
-def waiting_for_cam_since(*, tenant, cam, since):
+def waiting_for_cam_since(
+    *, tenant: Tenant, cam: User, since: datetime | None
+) -> list[ActionProgress]:
     rows = ActionProgress.objects.filter(
         tenant=tenant,
         status=ActionStatus.WAITING_FOR_APPROVAL,
@@ -237,13 +246,15 @@ def waiting_for_cam_since(*, tenant, cam, since):
     )
 
 
-def pipelines_for(*, tenant):
+def pipelines_for(*, tenant: Tenant) -> QuerySet[Pipeline]:
     return Pipeline.objects.filter(tenant=tenant, archived_at__isnull=True).order_by("name")
 
 
-def partner_journey_rows(*, tenant, enrollment: Enrollment) -> dict[int, list]:
+def partner_journey_rows(
+    *, tenant: Tenant, enrollment: Enrollment
+) -> dict[int, list[ActionProgress]]:
     """Every applicable action of the enrollment, grouped by stage id (portal journey)."""
-    grouped: dict[int, list] = {}
+    grouped: dict[int, list[ActionProgress]] = {}
     for row in (
         ActionProgress.objects.filter(tenant=tenant, enrollment=enrollment)
         .filter(action__archived_at__isnull=True)
@@ -284,9 +295,19 @@ def enrollment_last_id_all_tenants() -> int:
         return Enrollment.objects.aggregate(last=Max("id"))["last"] or 0
 
 
+class EnrollmentRow(TypedDict):
+    """One row of `enrollment_rows_all_tenants`."""
+
+    id: int
+    tenant_id: int
+    started_at: datetime
+    account_id: int
+    partner_type_id: int
+
+
 def enrollment_rows_all_tenants(
     *, after_id: int, up_to_id: int
-) -> QuerySet[Enrollment, dict[str, Any]]:
+) -> QuerySet[Enrollment, EnrollmentRow]:
     """Enrollments with an id in (after_id, up_to_id], every program, as rows (id,
     tenant_id, account_id, partner_type_id, started_at), unordered, for a higher layer's
     set-based statement to read as a subquery (milestones starts tracking from them)."""

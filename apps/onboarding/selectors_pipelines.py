@@ -6,7 +6,7 @@ number of queries however many pipelines, stages and actions there are.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import (
     Count,
@@ -36,7 +36,21 @@ from apps.partners.models import PartnerAccount, PartnerStatus, PartnerType
 from apps.partners.selectors import partner_types_for
 
 if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
     from apps.tenancy.models import Tenant
+
+
+class StageRowAnnotations(TypedDict):
+    """What `stage_list_with_actions` adds to each stage."""
+
+    archived_action_count: int
+    partners_here: int
+    live_actions: list[Action]
+
+
+if TYPE_CHECKING:
+    StageRow = WithAnnotations[Stage, StageRowAnnotations]
 
 
 def _count_of(queryset: QuerySet[Any], field: str) -> Coalesce:
@@ -132,7 +146,7 @@ def partner_type_rows_for_pipeline(*, tenant: Tenant, pipeline: Pipeline) -> lis
     return rows
 
 
-def stage_list_with_actions(*, tenant: Tenant, pipeline: Pipeline) -> list[Stage]:
+def stage_list_with_actions(*, tenant: Tenant, pipeline: Pipeline) -> list[StageRow]:
     """Live stages in order, each with `live_actions` (content joined) and its counts."""
     actions = (
         Action.objects.filter(tenant=tenant, archived_at__isnull=True)

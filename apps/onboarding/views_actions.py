@@ -47,10 +47,10 @@ from apps.onboarding.views_pipelines import (
     stage_or_404,
 )
 from apps.tenancy.access import console_admin_view
-from apps.tenancy.http import TenantRequest
+from apps.tenancy.http import MemberRequest
 
 
-def _action_or_404(request: TenantRequest, pipeline: Pipeline, action_id: int) -> Action:
+def _action_or_404(request: MemberRequest, pipeline: Pipeline, action_id: int) -> Action:
     action = action_get_live(tenant=request.tenant, pipeline=pipeline, action_id=action_id)
     if action is None:
         raise Http404
@@ -58,7 +58,7 @@ def _action_or_404(request: TenantRequest, pipeline: Pipeline, action_id: int) -
 
 
 def _action_page(
-    request: TenantRequest, context: dict[str, Any], status: int = 200, partial: str = ""
+    request: MemberRequest, context: dict[str, Any], status: int = 200, partial: str = ""
 ) -> HttpResponse:
     context = {"nav": "pipelines", "action_types": ACTION_TYPES, **context}
     template = "onboarding/pipelines/action_form.html"
@@ -69,7 +69,7 @@ def _action_page(
     return response
 
 
-def _who_it_affects(request: TenantRequest, stage: Stage, action: Action | None) -> dict[str, Any]:
+def _who_it_affects(request: MemberRequest, stage: Stage, action: Action | None) -> dict[str, Any]:
     """For the action page's side panel: partners a new action reaches, or an action's
     statuses across partners."""
     if action is None:
@@ -81,7 +81,7 @@ def _who_it_affects(request: TenantRequest, stage: Stage, action: Action | None)
 
 
 def _action_form_view(
-    request: TenantRequest,
+    request: MemberRequest,
     *,
     pipeline: Pipeline,
     stage: Stage,
@@ -110,7 +110,7 @@ def _action_form_view(
 
     form = ActionForm(request.POST, tenant=tenant, action_type=action_type, action=action)
     formset = field_formset(request.POST) if designer else None
-    if designer and "more" in request.POST:
+    if formset is not None and "more" in request.POST:
         # "Add more fields": re-render what was typed, unvalidated, with more empty rows.
         context["form"] = ActionForm(
             tenant=tenant, action_type=action_type, action=action, initial=raw_values(form)
@@ -156,7 +156,7 @@ def _action_form_view(
 
 @console_admin_view
 @require_http_methods(["GET", "POST"])
-def action_new(request: TenantRequest, pipeline_id: int, stage_id: int) -> HttpResponse:
+def action_new(request: MemberRequest, pipeline_id: int, stage_id: int) -> HttpResponse:
     pipeline = pipeline_or_404(request, pipeline_id)
     stage = stage_or_404(request, pipeline, stage_id)
     action_type = request.POST.get("type") or request.GET.get("type", "")
@@ -170,7 +170,7 @@ def action_new(request: TenantRequest, pipeline_id: int, stage_id: int) -> HttpR
 
 @console_admin_view
 @require_http_methods(["GET", "POST"])
-def action_edit(request: TenantRequest, pipeline_id: int, action_id: int) -> HttpResponse:
+def action_edit(request: MemberRequest, pipeline_id: int, action_id: int) -> HttpResponse:
     pipeline = pipeline_or_404(request, pipeline_id)
     action = _action_or_404(request, pipeline, action_id)
     return _action_form_view(
@@ -180,7 +180,7 @@ def action_edit(request: TenantRequest, pipeline_id: int, action_id: int) -> Htt
 
 @console_admin_view
 @require_POST
-def action_remove(request: TenantRequest, pipeline_id: int, action_id: int) -> HttpResponse:
+def action_remove(request: MemberRequest, pipeline_id: int, action_id: int) -> HttpResponse:
     pipeline = pipeline_or_404(request, pipeline_id)
     action = _action_or_404(request, pipeline, action_id)
     try:
@@ -197,7 +197,7 @@ def action_remove(request: TenantRequest, pipeline_id: int, action_id: int) -> H
 
 @console_admin_view
 @require_POST
-def action_reorder(request: TenantRequest, pipeline_id: int, action_id: int) -> HttpResponse:
+def action_reorder(request: MemberRequest, pipeline_id: int, action_id: int) -> HttpResponse:
     pipeline = pipeline_or_404(request, pipeline_id)
     action = _action_or_404(request, pipeline, action_id)
     direction = move_direction(request)

@@ -1,7 +1,11 @@
 """The console's Onboarding tab of one partner (DOMAIN §4)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import messages
-from django.http import Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -28,13 +32,24 @@ from apps.onboarding.services import (
 from apps.partners.access import console_admin_partner_view, console_partner_view
 from apps.tenancy.access import console_view
 
+if TYPE_CHECKING:
+    from apps.onboarding.models import Enrollment
+    from apps.partners.access import PartnerRequest
+    from apps.partners.models import PartnerAccount
+    from apps.tenancy.http import MemberRequest
+
 
 def _tab_url(partner_id: int, stage_id: int | None = None) -> str:
     url = reverse("onboarding_console:tab", args=[partner_id])
     return f"{url}?stage={stage_id}" if stage_id else url
 
 
-def _stage_context(request, account, enrollment, stage_id=None) -> dict:
+def _stage_context(
+    request: MemberRequest,
+    account: PartnerAccount,
+    enrollment: Enrollment,
+    stage_id: int | None = None,
+) -> dict[str, Any]:
     stages = enrollment_stages(tenant=request.tenant, enrollment=enrollment)
     selected = None
     if stage_id is not None:
@@ -70,10 +85,10 @@ def _stage_context(request, account, enrollment, stage_id=None) -> dict:
 
 
 @console_partner_view
-def onboarding_tab(request, partner_id: int):
+def onboarding_tab(request: PartnerRequest, partner_id: int) -> HttpResponse:
     account = request.partner_account
     enrollment = enrollment_for_partner(tenant=request.tenant, partner_account_id=account.pk)
-    context = {"nav": "partners", "account": account, "tab": "onboarding"}
+    context: dict[str, Any] = {"nav": "partners", "account": account, "tab": "onboarding"}
     if enrollment is None:
         context["pipelines"] = list(pipelines_for(tenant=request.tenant))
         return render(request, "onboarding/tab.html", context)
@@ -87,7 +102,9 @@ def onboarding_tab(request, partner_id: int):
 
 @console_partner_view
 @require_POST
-def onboarding_action_event(request, partner_id: int, progress_id: int, event: str):
+def onboarding_action_event(
+    request: PartnerRequest, partner_id: int, progress_id: int, event: str
+) -> HttpResponse:
     account = request.partner_account
     service = CAM_EVENTS.get(event)
     progress = progress_for_partner_user(
@@ -95,7 +112,7 @@ def onboarding_action_event(request, partner_id: int, progress_id: int, event: s
     )
     if service is None or progress is None:
         raise Http404
-    kwargs = {}
+    kwargs: dict[str, str] = {}
     if event in ("request_changes", "invalidate"):
         kwargs["comment"] = request.POST.get("comment", "")[:2000]
     error = None
@@ -106,6 +123,8 @@ def onboarding_action_event(request, partner_id: int, progress_id: int, event: s
     stage_id = progress.action.stage_id
     if request.htmx:
         enrollment = enrollment_for_partner(tenant=request.tenant, partner_account_id=account.pk)
+        if enrollment is None:  # the progress belongs to one, so only if deleted meanwhile
+            raise Http404
         context = _stage_context(request, account, enrollment, stage_id)
         context["error"] = error
         context["error_progress_id"] = progress.pk
@@ -128,7 +147,7 @@ def _done_message(event: str, title: str) -> str:
 
 @console_partner_view
 @require_POST
-def onboarding_move_next(request, partner_id: int):
+def onboarding_move_next(request: PartnerRequest, partner_id: int) -> HttpResponse:
     account = request.partner_account
     enrollment = enrollment_for_partner(tenant=request.tenant, partner_account_id=account.pk)
     if enrollment is None:
@@ -153,7 +172,7 @@ def onboarding_move_next(request, partner_id: int):
 
 @console_admin_partner_view
 @require_POST
-def onboarding_enroll(request, partner_id: int):
+def onboarding_enroll(request: PartnerRequest, partner_id: int) -> HttpResponse:
     account = request.partner_account
     try:
         pipeline_id = int(request.POST.get("pipeline") or 0)
@@ -177,7 +196,7 @@ def onboarding_enroll(request, partner_id: int):
 # Not a console_partner_view: the download needs no account, and its one query is already
 # scoped to the URL's partner (resolving the account first would cost a query).
 @console_view
-def onboarding_file(request, partner_id: int, file_id: int):
+def onboarding_file(request: MemberRequest, partner_id: int, file_id: int) -> FileResponse:
     row = action_file_get(tenant=request.tenant, partner_account_id=partner_id, file_id=file_id)
     if row is None:
         raise Http404

@@ -46,7 +46,7 @@ from apps.onboarding.services import (
 )
 from apps.partners.selectors import partner_types_for
 from apps.tenancy.access import console_admin_view
-from apps.tenancy.http import TenantRequest
+from apps.tenancy.http import MemberRequest
 
 ENROLL_CHOICES = 200
 DIRECTIONS = ("up", "down")
@@ -55,14 +55,14 @@ DIRECTIONS = ("up", "down")
 # --- Shared by the builder's views -------------------------------------------------------------
 
 
-def pipeline_or_404(request: TenantRequest, pipeline_id: int, *, counts: bool = False) -> Pipeline:
+def pipeline_or_404(request: MemberRequest, pipeline_id: int, *, counts: bool = False) -> Pipeline:
     pipeline = pipeline_get(tenant=request.tenant, pipeline_id=pipeline_id, counts=counts)
     if pipeline is None:
         raise Http404
     return pipeline
 
 
-def stage_or_404(request: TenantRequest, pipeline: Pipeline, stage_id: int) -> Stage:
+def stage_or_404(request: MemberRequest, pipeline: Pipeline, stage_id: int) -> Stage:
     stage = stage_get_live(tenant=request.tenant, pipeline=pipeline, stage_id=stage_id)
     if stage is None:
         raise Http404
@@ -74,7 +74,7 @@ def pipeline_url(pipeline: Pipeline, anchor: str = "") -> str:
     return f"{url}#{anchor}" if anchor else url
 
 
-def move_direction(request: TenantRequest) -> str | None:
+def move_direction(request: MemberRequest) -> str | None:
     direction = request.POST.get("direction", "")
     return direction if direction in DIRECTIONS else None
 
@@ -96,7 +96,7 @@ def _summary(action: Action) -> str:
 
 
 def pipeline_page(
-    request: TenantRequest,
+    request: MemberRequest,
     pipeline: Pipeline,
     *,
     status: int = 200,
@@ -156,7 +156,7 @@ def pipeline_page(
 # --- List and create -----------------------------------------------------------------------
 
 
-def _list_page(request: TenantRequest, form: PipelineForm, status: int = 200) -> HttpResponse:
+def _list_page(request: MemberRequest, form: PipelineForm, status: int = 200) -> HttpResponse:
     tenant = request.tenant
     context = {
         "nav": "pipelines",
@@ -168,13 +168,13 @@ def _list_page(request: TenantRequest, form: PipelineForm, status: int = 200) ->
 
 
 @console_admin_view
-def pipeline_list(request: TenantRequest) -> HttpResponse:
+def pipeline_list(request: MemberRequest) -> HttpResponse:
     return _list_page(request, PipelineForm())
 
 
 @console_admin_view
 @require_POST
-def pipeline_new(request: TenantRequest) -> HttpResponse:
+def pipeline_new(request: MemberRequest) -> HttpResponse:
     form = PipelineForm(request.POST)
     if not form.is_valid():
         return _list_page(request, form, status=422)
@@ -191,7 +191,7 @@ def pipeline_new(request: TenantRequest) -> HttpResponse:
 
 
 @console_admin_view
-def pipeline_detail(request: TenantRequest, pipeline_id: int) -> HttpResponse:
+def pipeline_detail(request: MemberRequest, pipeline_id: int) -> HttpResponse:
     pipeline = pipeline_or_404(request, pipeline_id, counts=True)
     # The enroll card's search box refreshes only its card when htmx is there.
     partial = "enroll" if request.htmx and request.htmx.target == "enroll-choices" else ""
@@ -200,7 +200,7 @@ def pipeline_detail(request: TenantRequest, pipeline_id: int) -> HttpResponse:
 
 @console_admin_view
 @require_POST
-def pipeline_edit(request: TenantRequest, pipeline_id: int) -> HttpResponse:
+def pipeline_edit(request: MemberRequest, pipeline_id: int) -> HttpResponse:
     pipeline = pipeline_or_404(request, pipeline_id)
     form = PipelineForm(request.POST, auto_id="id_pipeline_%s")
     if not form.is_valid():
@@ -218,7 +218,7 @@ def pipeline_edit(request: TenantRequest, pipeline_id: int) -> HttpResponse:
 
 @console_admin_view
 @require_POST
-def pipeline_types(request: TenantRequest, pipeline_id: int) -> HttpResponse:
+def pipeline_types(request: MemberRequest, pipeline_id: int) -> HttpResponse:
     pipeline = pipeline_or_404(request, pipeline_id)
     form = PipelineTypesForm(request.POST, partner_types=partner_types_for(tenant=request.tenant))
     if not form.is_valid():
@@ -242,13 +242,13 @@ def pipeline_types(request: TenantRequest, pipeline_id: int) -> HttpResponse:
 
 @console_admin_view
 @require_POST
-def pipeline_enroll(request: TenantRequest, pipeline_id: int) -> HttpResponse:
+def pipeline_enroll(request: MemberRequest, pipeline_id: int) -> HttpResponse:
     pipeline = pipeline_or_404(request, pipeline_id)
     form = EnrollForm(
         request.POST, accounts=partner_account_list_not_enrolled(tenant=request.tenant)
     )
     if not form.is_valid():
-        error = form.errors["account"][0]
+        error = str(form.errors["account"][0])
         messages.error(request, error)
         return pipeline_page(request, pipeline, status=422, enroll_error=error)
     account = form.cleaned_data["account"]

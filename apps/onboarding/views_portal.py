@@ -1,15 +1,19 @@
 """The partner's side of onboarding: the journey, and one page per action type."""
 
+from __future__ import annotations
+
 import contextlib
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from apps.content.models import Asset
 from apps.onboarding.files import action_file_response
 from apps.onboarding.forms import ProvideInformationForm, UploadDocumentForm
-from apps.onboarding.models import ActionType
+from apps.onboarding.models import Action, ActionProgress, ActionType
 from apps.onboarding.selectors import (
     action_file_get,
     action_file_list,
@@ -28,8 +32,13 @@ from apps.onboarding.services import (
 from apps.partners.access import portal_partner_account
 from apps.tenancy.access import portal_view
 
+if TYPE_CHECKING:
+    from apps.content.models import Article
+    from apps.partners.models import PartnerAccount
+    from apps.tenancy.http import MemberRequest
 
-def _progress(request, account, progress_id):
+
+def _progress(request: MemberRequest, account: PartnerAccount, progress_id: int) -> ActionProgress:
     progress = progress_for_partner_user(
         tenant=request.tenant, partner_account_id=account.pk, progress_id=progress_id
     )
@@ -39,10 +48,14 @@ def _progress(request, account, progress_id):
 
 
 @portal_view
-def journey(request):
+def journey(request: MemberRequest) -> HttpResponse:
     account = portal_partner_account(request)
     enrollment = enrollment_for_partner(tenant=request.tenant, partner_account_id=account.pk)
-    context = {"nav": "onboarding", "partner_account": account, "enrollment": enrollment}
+    context: dict[str, Any] = {
+        "nav": "onboarding",
+        "partner_account": account,
+        "enrollment": enrollment,
+    }
     if enrollment is not None:
         context.update(
             stages=enrollment_stages(tenant=request.tenant, enrollment=enrollment),
@@ -53,12 +66,12 @@ def journey(request):
 
 
 @portal_view
-def action_page(request, progress_id: int):
+def action_page(request: MemberRequest, progress_id: int) -> HttpResponse:
     account = portal_partner_account(request)
     progress = _progress(request, account, progress_id)
     action = progress.action
     available = progress_available_to_partner(progress)
-    form = None
+    form: ProvideInformationForm | UploadDocumentForm | None = None
     if action.type == ActionType.PROVIDE_INFORMATION:
         form = ProvideInformationForm(
             request.POST or None, action=action, initial_answers=progress.submission
@@ -103,13 +116,17 @@ def action_page(request, progress_id: int):
     )
 
 
-def _submitted_message(progress) -> str:
+def _submitted_message(progress: ActionProgress) -> str:
     if progress.action.requires_approval:
         return f"Thanks! “{progress.action.title}” is now waiting for approval."
     return f"“{progress.action.title}” is completed."
 
 
-def _submit(request, progress, form) -> None:
+def _submit(
+    request: MemberRequest,
+    progress: ActionProgress,
+    form: ProvideInformationForm | UploadDocumentForm,
+) -> None:
     from apps.core.uploads import storage_key
 
     if isinstance(form, ProvideInformationForm):
@@ -141,7 +158,7 @@ def _submit(request, progress, form) -> None:
     )
 
 
-def _content_of(action):
+def _content_of(action: Action) -> Asset | Article | None:
     if action.type == ActionType.VIEW_ASSET:
         return action.asset
     if action.type == ActionType.READ_ARTICLE:
@@ -151,7 +168,7 @@ def _content_of(action):
 
 @portal_view
 @require_POST
-def action_open(request, progress_id: int):
+def action_open(request: MemberRequest, progress_id: int) -> HttpResponse:
     """Open the action's asset or article; doing so completes the action.
 
     The content view it redirects to records the open itself (apps.content)."""
@@ -167,19 +184,19 @@ def action_open(request, progress_id: int):
         # Completed meanwhile (another tab): opening it is still fine.
         with contextlib.suppress(InvalidTransition):
             action_complete(tenant=request.tenant, actor=request.user, progress_id=progress.pk)
-    return redirect(_content_url(action, content))
+    return redirect(_content_url(content))
 
 
-def _content_url(action, content) -> str:
+def _content_url(content: Asset | Article) -> str:
     from django.urls import reverse
 
-    if action.type == ActionType.VIEW_ASSET:
+    if isinstance(content, Asset):
         return reverse("content_portal:asset_open", args=[content.pk])
     return reverse("content_portal:article", args=[content.slug])
 
 
 @portal_view
-def own_file(request, file_id: int):
+def own_file(request: MemberRequest, file_id: int) -> FileResponse:
     account = portal_partner_account(request)
     row = action_file_get(tenant=request.tenant, partner_account_id=account.pk, file_id=file_id)
     if row is None:

@@ -23,12 +23,12 @@ from apps.onboarding.views_pipelines import (
     stage_or_404,
 )
 from apps.tenancy.access import console_admin_view
-from apps.tenancy.http import TenantRequest
+from apps.tenancy.http import MemberRequest
 
 
 @console_admin_view
 @require_POST
-def stage_new(request: TenantRequest, pipeline_id: int) -> HttpResponse:
+def stage_new(request: MemberRequest, pipeline_id: int) -> HttpResponse:
     pipeline = pipeline_or_404(request, pipeline_id)
     form = StageForm(request.POST, auto_id="id_new_stage_%s")
     if not form.is_valid():
@@ -46,7 +46,7 @@ def stage_new(request: TenantRequest, pipeline_id: int) -> HttpResponse:
 
 @console_admin_view
 @require_POST
-def stage_edit(request: TenantRequest, pipeline_id: int, stage_id: int) -> HttpResponse:
+def stage_edit(request: MemberRequest, pipeline_id: int, stage_id: int) -> HttpResponse:
     pipeline = pipeline_or_404(request, pipeline_id)
     stage = stage_or_404(request, pipeline, stage_id)
     form = StageForm(request.POST, auto_id=f"id_stage{stage.pk}_%s")
@@ -63,7 +63,7 @@ def stage_edit(request: TenantRequest, pipeline_id: int, stage_id: int) -> HttpR
 
 @console_admin_view
 @require_POST
-def stage_remove(request: TenantRequest, pipeline_id: int, stage_id: int) -> HttpResponse:
+def stage_remove(request: MemberRequest, pipeline_id: int, stage_id: int) -> HttpResponse:
     pipeline = pipeline_or_404(request, pipeline_id)
     stage = stage_or_404(request, pipeline, stage_id)
     try:
@@ -80,7 +80,7 @@ def stage_remove(request: TenantRequest, pipeline_id: int, stage_id: int) -> Htt
 
 @console_admin_view
 @require_POST
-def stage_reorder(request: TenantRequest, pipeline_id: int, stage_id: int) -> HttpResponse:
+def stage_reorder(request: MemberRequest, pipeline_id: int, stage_id: int) -> HttpResponse:
     pipeline = pipeline_or_404(request, pipeline_id)
     stage = stage_or_404(request, pipeline, stage_id)
     direction = move_direction(request)

@@ -15,7 +15,7 @@ from apps.partners.models import (
     PartnerType,
     PartnerUser,
 )
-from apps.tenancy.models import STAFF_ROLES, Membership, Role
+from apps.tenancy.models import STAFF_ROLES, Membership, Role, Tenant
 
 EXPLORER_SORTS = {
     "name": (Lower("name").asc(), "id"),
@@ -99,7 +99,7 @@ def partner_types_for(*, tenant) -> QuerySet[PartnerType]:
     return PartnerType.objects.filter(tenant=tenant).order_by("position", "name")
 
 
-def channel_managers_for(*, tenant):
+def channel_managers_for(*, tenant: Tenant) -> QuerySet[Membership]:
     """Staff who can be assigned partners (program admins and CAMs)."""
     return (
         Membership.objects.filter(tenant=tenant, role__in=STAFF_ROLES, is_active=True)

@@ -1,7 +1,10 @@
 """Recording partner events that milestones react to at once (API, console)."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,10 +14,13 @@ from apps.milestones.alert_badge import alerts_changed
 from apps.milestones.models import CHECK_OFF_EVENT, Milestone, PartnerMilestone
 from apps.milestones.services import statements
 from apps.milestones.services.setup import MilestoneError
-from apps.partners.models import PartnerEvent
+from apps.partners.models import PartnerAccount, PartnerEvent
 from apps.partners.selectors import partner_event_rows_all_tenants
 from apps.partners.services import partner_event_record
-from apps.tenancy.models import STAFF_ROLES, Membership
+from apps.tenancy.models import STAFF_ROLES, Membership, Tenant
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 # What a CAM can log on the partner's Milestones tab: key -> (event type, reference, label).
 ACTIVITIES: dict[str, tuple[str, str, str]] = {
@@ -55,7 +61,7 @@ class EventResult:
     activated: bool = False
 
 
-def _require_staff(*, tenant, actor) -> None:
+def _require_staff(*, tenant: Tenant, actor: User) -> None:
     if not Membership.objects.filter(
         tenant=tenant, user=actor, role__in=STAFF_ROLES, is_active=True
     ).exists():
@@ -65,14 +71,14 @@ def _require_staff(*, tenant, actor) -> None:
 @transaction.atomic
 def milestone_event_record(
     *,
-    tenant,
+    tenant: Tenant,
     account_id: int,
     type: str,
     source: str,
-    actor=None,
+    actor: User | None = None,
     occurred_at: datetime | None = None,
     reference: str = "",
-    data: dict | None = None,
+    data: dict[str, Any] | None = None,
     idempotency_key: str = "",
 ) -> EventResult:
     """Append an event to the partner's log and apply it at once: the milestones it completes,
@@ -106,9 +112,9 @@ def milestone_event_record(
 @transaction.atomic
 def partner_activity_log(
     *,
-    tenant,
-    actor,
-    account,
+    tenant: Tenant,
+    actor: User,
+    account: PartnerAccount,
     activity: str,
     occurred_at: datetime | None = None,
     note: str = "",
@@ -143,7 +149,12 @@ def partner_activity_log(
 
 @transaction.atomic
 def milestone_check_off(
-    *, tenant, actor, account, partner_milestone_id: int, note: str = ""
+    *,
+    tenant: Tenant,
+    actor: User,
+    account: PartnerAccount,
+    partner_milestone_id: int,
+    note: str = "",
 ) -> EventResult:
     """A CAM marks one of the partner's milestones as done by hand."""
     _require_staff(tenant=tenant, actor=actor)

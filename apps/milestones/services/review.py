@@ -1,7 +1,10 @@
 """The 90-day review and the first joint business plan: the last two milestones."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,6 +17,11 @@ from apps.milestones.services.events import (
     milestone_event_record,
 )
 from apps.milestones.services.setup import MilestoneError
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+    from apps.partners.models import PartnerAccount
+    from apps.tenancy.models import Tenant
 
 QBR_CADENCES = dict(QbrCadence.choices)
 
@@ -38,9 +46,9 @@ def _moment(day: date) -> datetime:
 @transaction.atomic
 def review_record(
     *,
-    tenant,
-    actor,
-    account,
+    tenant: Tenant,
+    actor: User,
+    account: PartnerAccount,
     held_on: date,
     notes: str,
     scorecard_reviewed: bool,
@@ -80,9 +88,9 @@ def review_record(
 @transaction.atomic
 def business_plan_document(
     *,
-    tenant,
-    actor,
-    account,
+    tenant: Tenant,
+    actor: User,
+    account: PartnerAccount,
     revenue_target: str,
     items: list[PlanItem],
     certification_goals: str = "",

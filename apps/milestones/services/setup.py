@@ -1,6 +1,9 @@
 """Installing the milestone template, and starting a partner's milestone tracking."""
 
+from __future__ import annotations
+
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,6 +21,9 @@ from apps.milestones.models import (
 from apps.milestones.services import statements
 from apps.partners.models import PartnerAccount, PartnerType
 from apps.tenancy.models import STAFF_ROLES, Membership, Tenant
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 
 class MilestoneError(Exception):
@@ -55,7 +61,7 @@ def _milestone_from_spec(tenant: Tenant, spec: MilestoneSpec, position: int) -> 
 
 
 @transaction.atomic
-def milestone_template_install(*, tenant: Tenant, actor=None) -> dict:
+def milestone_template_install(*, tenant: Tenant, actor: User | None = None) -> dict[str, int]:
     """Give the program the seed-004 milestones and partner-type tracks. Idempotent: what
     exists (by milestone key, by partner type) is left as the program has edited it."""
     milestones = {m.key: m for m in Milestone.objects.filter(tenant=tenant)}
@@ -67,25 +73,25 @@ def milestone_template_install(*, tenant: Tenant, actor=None) -> dict:
             created["milestones"] += 1
     types = {t.name.lower(): t for t in PartnerType.objects.filter(tenant=tenant)}
     existing = set(Track.objects.filter(tenant=tenant).values_list("partner_type_id", flat=True))
-    for spec in TRACKS:
-        partner_type = types.get(spec.partner_type.lower())
+    for track_spec in TRACKS:
+        partner_type = types.get(track_spec.partner_type.lower())
         if partner_type is None or partner_type.pk in existing:
             continue
         track = Track.objects.create(
             tenant=tenant,
             partner_type=partner_type,
-            activation_window_days=spec.activation_window_days,
-            priority_sequence=list(spec.priority_sequence),
-            critical_first_milestone=spec.critical_first_milestone,
+            activation_window_days=track_spec.activation_window_days,
+            priority_sequence=list(track_spec.priority_sequence),
+            critical_first_milestone=track_spec.critical_first_milestone,
         )
-        keys = [m.key for m in STANDARD_MILESTONES if m.key not in spec.excluded]
-        keys += [m.key for m in spec.extra]
+        keys = [m.key for m in STANDARD_MILESTONES if m.key not in track_spec.excluded]
+        keys += [m.key for m in track_spec.extra]
         TrackMilestone.objects.bulk_create(
             TrackMilestone(
                 tenant=tenant,
                 track=track,
                 milestone=milestones[key],
-                counts_for_activation=key in spec.activation,
+                counts_for_activation=key in track_spec.activation,
             )
             for key in keys
         )
@@ -103,7 +109,11 @@ def milestone_template_install(*, tenant: Tenant, actor=None) -> dict:
 
 @transaction.atomic
 def partner_track_start(
-    *, tenant: Tenant, actor, account: PartnerAccount, enrolled_at: datetime | None = None
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    account: PartnerAccount,
+    enrolled_at: datetime | None = None,
 ) -> PartnerTrack:
     """Start milestone tracking for a partner directly (without an onboarding enrollment):
     their milestones are due counting from `enrolled_at` (default: now)."""

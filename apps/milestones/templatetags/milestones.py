@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django import template
 from django.utils import timezone
 
@@ -12,13 +14,13 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def open_alerts(context) -> int:
+def open_alerts(context: template.Context) -> int:
     """The console nav badge: the user's open alerts (cached: apps/milestones/alert_badge.py)."""
     request = context.get("request")
     membership = getattr(request, "membership", None)
-    if membership is None or not membership.is_staff_role:
+    if request is None or membership is None or not membership.is_staff_role:
         return 0
-    cached = getattr(request, "_open_alerts", None)
+    cached: int | None = getattr(request, "_open_alerts", None)
     if cached is None:
         cached = open_alert_count_cached(
             tenant=request.tenant, user=request.user, membership=membership
@@ -46,7 +48,7 @@ def alert_is_done(alert: Alert) -> bool:
 
 
 @register.filter
-def days_ago(moment, now=None) -> str:
+def days_ago(moment: datetime | None, now: datetime | None = None) -> str:
     """ "today", "yesterday", "12 days ago"."""
     if moment is None:
         return ""
@@ -59,7 +61,7 @@ def days_ago(moment, now=None) -> str:
 
 
 @register.filter
-def days_overdue(moment, now=None) -> str:
+def days_overdue(moment: datetime, now: datetime | None = None) -> str:
     days = ((now or timezone.now()) - moment).days
     if days <= 0:
         return "Due today"
@@ -67,7 +69,7 @@ def days_overdue(moment, now=None) -> str:
 
 
 @register.filter
-def due_in(moment, now=None) -> str:
+def due_in(moment: datetime, now: datetime | None = None) -> str:
     days = (moment - (now or timezone.now())).days
     if days <= 0:
         return "Due today"

@@ -1,7 +1,9 @@
 """Install the milestone template for existing programs, and start milestone tracking for
 partners enrolled in onboarding before it existed."""
 
-from django.core.management.base import BaseCommand
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
 from django_scopes import scope, scopes_disabled
 
 from apps.milestones.services import milestone_sweep_all_tenants, milestone_template_install
@@ -12,18 +14,18 @@ from apps.tenancy.models import Tenant
 class Command(BaseCommand):
     help = "Install the seed-004 milestone template in every program (idempotent)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--tenant", help="Only this program (slug).")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         from django.db import transaction
         from django.utils import timezone
 
         with scopes_disabled():
-            tenants = Tenant.objects.order_by("id")
+            rows = Tenant.objects.order_by("id")
             if options["tenant"]:
-                tenants = tenants.filter(slug=options["tenant"])
-            tenants = list(tenants)
+                rows = rows.filter(slug=options["tenant"])
+            tenants = list(rows)
         for tenant in tenants:
             with scope(tenant=tenant):
                 created = milestone_template_install(tenant=tenant)
