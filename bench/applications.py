@@ -39,7 +39,8 @@ from django_scopes import scope
 
 from apps.applications.models import Application, ApplicationStatus, DecisionRule
 from apps.applications.selectors import QueueFilters, application_queue, application_queue_rows
-from apps.applications.services import application_confirmation_issue, program_settings_update
+from apps.applications.services.emails import application_confirmation_issue
+from apps.applications.services.program import program_settings_update
 from apps.partners.models import PartnerDomain, PartnerType
 from bench import dataset, lib
 

@@ -16,7 +16,7 @@ from apps.partners.selectors import (
     partner_types_for,
 )
 from apps.partners.views import PAGE_SIZE
-from bench import lib
+from bench import dataset, lib
 
 TITLE = "Partner Explorer"
 PATH = "/console/partners/"
@@ -26,7 +26,7 @@ CASES = [
     ("first page", {}),
     ("deep page", {"page": "3000"}),
     ("name search", {"q": "north"}),
-    ("domain search", {"q": "4821"}),
+    ("domain search", {"q": dataset.DOMAIN_QUERY}),
     ("filter + sort", {"tier": "gold", "region": "emea", "sort": "-created"}),
 ]
 EXPORT = {"tier": "gold"}

@@ -50,13 +50,13 @@ from apps.onboarding.models import (
     Stage,
     StageProgress,
 )
-from apps.onboarding.services import (
+from apps.onboarding.services.actions import (
     StoredFile,
     action_complete,
     action_request_changes,
     action_validate,
-    partner_enroll,
 )
+from apps.onboarding.services.enrollment import partner_enroll
 from apps.partners.models import PartnerAccount, PartnerType
 from apps.partners.services import partner_user_add
 from apps.tenancy.models import Role

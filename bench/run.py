@@ -8,7 +8,8 @@ against the same services. A suite may define `seed()` (its own rows, after the 
 in bench/dataset.py) and must define `measure(ctx)`, which uses `ctx.http(...)` for load tests
 (they land in the shared HTTP table, next to the /healthz baseline) and `ctx.section(...)`,
 `ctx.note(...)`, `ctx.plan(...)` for anything else. Knobs: BENCH_CONCURRENCY (8),
-BENCH_WARMUP (2 s), BENCH_DURATION (8 s per endpoint).
+BENCH_WARMUP (2 s), BENCH_DURATION (8 s per endpoint), BENCH_PARTNERS (100,000; see
+bench/dataset.py).
 """
 
 import argparse

@@ -5,6 +5,8 @@
 # bench/results/latest.txt.
 # Everything listens on 127.0.0.1 and is stopped and deleted at the end.
 # Knobs: BENCH_SUITES=explorer,onboarding BENCH_CONCURRENCY=8 BENCH_WARMUP=2 BENCH_DURATION=8
+# BENCH_PARTNERS=100000. A quick check that every suite runs to the end (figures not comparable):
+#   BENCH_PARTNERS=2000 BENCH_WARMUP=0.5 BENCH_DURATION=1 BENCH_CONCURRENCY=2 bash scripts/bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 exec </dev/null

@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from apps.api import verbs
 from apps.api.models import ApiKey
 from apps.audit.services import audit_record
 from apps.tenancy.models import Membership, Role
@@ -52,7 +53,7 @@ def api_key_create(*, tenant, actor, name: str) -> NewKey:
         tenant=tenant, name=name[:100], prefix=prefix, secret_hash=_hash(raw), created_by=actor
     )
     audit_record(
-        tenant=tenant, actor=actor, verb="api_key.created", target=key, data={"name": key.name}
+        tenant=tenant, actor=actor, verb=verbs.API_KEY_CREATED, target=key, data={"name": key.name}
     )
     return NewKey(key=key, secret=raw)
 
@@ -69,7 +70,7 @@ def api_key_revoke(*, tenant, actor, key_id: int) -> ApiKey:
     key.revoked_by = actor
     key.save(update_fields=["revoked_at", "revoked_by"])
     audit_record(
-        tenant=tenant, actor=actor, verb="api_key.revoked", target=key, data={"name": key.name}
+        tenant=tenant, actor=actor, verb=verbs.API_KEY_REVOKED, target=key, data={"name": key.name}
     )
     return key
 

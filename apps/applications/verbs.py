@@ -1,36 +1,77 @@
-"""The applications app's audit verbs, with their wording on the program's timeline.
-
-(The application's own history, on its detail page, words them in
-`templates/applications/_history.html`.)
-"""
+"""The applications app's audit verbs, with their wording on the program's timeline and,
+for an application's own verbs, on the application's history (its detail page)."""
 
 from django.utils.translation import gettext_lazy as _
 
-from apps.audit.vocabulary import audit_verb
+from apps.audit.vocabulary import audit_verb, wording
 
 APPLICATION_RECEIVED = audit_verb(
-    "application.received", _("Application received <strong>{target}</strong>")
+    "application.received",
+    _("Application received <strong>{target}</strong>"),
+    history=wording(
+        _("Applied through the public form"),
+        when={"source=invited": _("Applied from an invitation")},
+    ),
 )
 APPLICATION_UPDATED = audit_verb(
-    "application.updated", _("Application updated <strong>{target}</strong>")
+    "application.updated",
+    _("Application updated <strong>{target}</strong>"),
+    history=wording(_("Sent the application again (it replaced the unconfirmed one)")),
 )
 APPLICATION_CONFIRMED = audit_verb(
-    "application.confirmed", _("Application confirmed <strong>{target}</strong>")
+    "application.confirmed",
+    _("Application confirmed <strong>{target}</strong>"),
+    history=wording(
+        _("Confirmed their email address"),
+        when={"by=invitation": _("Confirmed their email address (through the invitation link)")},
+    ),
 )
 APPLICATION_QUEUED = audit_verb(
-    "application.queued", _("Application queued <strong>{target}</strong>")
+    "application.queued",
+    _("Application queued <strong>{target}</strong>"),
+    history=wording(
+        _("Sent to review: {rule}"),
+        when={
+            "rule=domain_matched": _(
+                "Sent to review: the email domain belongs to <strong>{matched}</strong>"
+            ),
+            "rule=public_domain": _("Sent to review: a public mail address"),
+            "rule=manual": _("Sent to review: every application is reviewed"),
+        },
+        clauses={"note": _(". {note}")},
+    ),
 )
 APPLICATION_APPROVED = audit_verb(
-    "application.approved", _("Application approved <strong>{target}</strong>")
+    "application.approved",
+    _("Application approved <strong>{target}</strong>"),
+    history=wording(
+        _("Approved as a new partner: <strong>{partner}</strong> ({type})"),
+        clauses={"cam": _(", channel manager {cam}"), "pipeline": _(", enrolled in {pipeline}")},
+    ),
 )
 APPLICATION_ADDED = audit_verb(
-    "application.added", _("Application added <strong>{target}</strong>")
+    "application.added",
+    _("Application added <strong>{target}</strong>"),
+    history=wording(
+        _("Added to <strong>{partner}</strong>"),
+        when={"via=portal": _("Added to <strong>{partner}</strong> by the partner’s admin")},
+    ),
 )
 APPLICATION_REJECTED = audit_verb(
-    "application.rejected", _("Application rejected <strong>{target}</strong>")
+    "application.rejected",
+    _("Application rejected <strong>{target}</strong>"),
+    history=wording(
+        _("Rejected"),
+        clauses={"reason": _(": “{reason}”"), "emailed": _(" — the applicant was emailed")},
+    ),
 )
 APPLICATION_DECLINED = audit_verb(
-    "application.declined", _("Application declined <strong>{target}</strong>")
+    "application.declined",
+    _("Application declined <strong>{target}</strong>"),
+    history=wording(
+        _("Declined for <strong>{partner}</strong>"),
+        when={"reason": _("Declined for <strong>{partner}</strong>: “{reason}”")},
+    ),
 )
 INVITATION_SENT = audit_verb("invitation.sent", _("Invitation sent <strong>{target}</strong>"))
 INVITATION_RESENT = audit_verb(

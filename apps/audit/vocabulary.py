@@ -16,7 +16,11 @@ A label is a format string: `{target}` is the event's target label, any other `{
 event's `data[name]` (empty when missing). Every value is HTML-escaped; the label's own
 markup (`<strong>`, `<span class="mono">`) is kept. `when` maps conditions to other labels,
 the first that holds wins: `"key=value"` holds when `data[key] == "value"`, `"key"` when
-`data[key]` is set (truthy).
+`data[key]` is set (truthy). `clauses` map conditions to text appended to the label, each
+one whose condition holds, in order (", channel manager {cam}").
+
+A verb may also say how its target's own history words it (`history=wording(...)`), where
+the target goes without saying (an application's page: "Approved as a new partner: …").
 
 The audit app's `ready()` imports every installed app's `verbs` module, so the vocabulary
 is complete before any request or task runs.
@@ -25,7 +29,7 @@ is complete before any request or task runs.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from string import Formatter
 from typing import Any, Protocol
 
@@ -58,6 +62,8 @@ class Verb:
     name: str
     label: Label
     when: tuple[tuple[str, Label], ...] = ()
+    clauses: tuple[tuple[str, Label], ...] = ()
+    history: Verb | None = None
 
     def label_for(self, data: Mapping[str, Any]) -> Label:
         """The label the event's data selects (the first `when` condition that holds)."""
@@ -67,8 +73,11 @@ class Verb:
         return self.label
 
     def render(self, *, data: Mapping[str, Any], target: str = "") -> SafeString:
-        """The label filled in from the event, with every value escaped."""
-        label = str(self.label_for(data))
+        """The label filled in from the event (with the clauses whose condition holds),
+        with every value escaped."""
+        label = str(self.label_for(data)) + "".join(
+            str(clause) for condition, clause in self.clauses if _holds(condition, data)
+        )
         values = {
             name: conditional_escape("" if data.get(name) is None else data[name])
             for name in _fields(label)
@@ -84,11 +93,25 @@ class Vocabulary:
         self.noun = noun
         self._verbs: dict[str, Verb] = {}
 
-    def declare(self, name: str, label: Label, *, when: Mapping[str, Label] | None = None) -> str:
+    def declare(
+        self,
+        name: str,
+        label: Label,
+        *,
+        when: Mapping[str, Label] | None = None,
+        clauses: Mapping[str, Label] | None = None,
+        history: Verb | None = None,
+    ) -> str:
         """Declare `name` with its label; returns the name, for a module-level constant."""
         if name in self._verbs:
             raise ValueError(f"The {self.noun} “{name}” is declared twice.")
-        self._verbs[name] = Verb(name=name, label=label, when=tuple((when or {}).items()))
+        self._verbs[name] = Verb(
+            name=name,
+            label=label,
+            when=tuple((when or {}).items()),
+            clauses=tuple((clauses or {}).items()),
+            history=replace(history, name=name) if history is not None else None,
+        )
         return name
 
     def get(self, name: str) -> Verb | None:
@@ -116,9 +139,31 @@ class Vocabulary:
 AUDIT_VERBS = Vocabulary("audit verb")
 
 
-def audit_verb(name: str, label: Label, *, when: Mapping[str, Label] | None = None) -> str:
+def wording(
+    label: Label,
+    *,
+    when: Mapping[str, Label] | None = None,
+    clauses: Mapping[str, Label] | None = None,
+) -> Verb:
+    """A second wording of a verb (`audit_verb(..., history=wording(...))`)."""
+    return Verb(
+        name="",
+        label=label,
+        when=tuple((when or {}).items()),
+        clauses=tuple((clauses or {}).items()),
+    )
+
+
+def audit_verb(
+    name: str,
+    label: Label,
+    *,
+    when: Mapping[str, Label] | None = None,
+    clauses: Mapping[str, Label] | None = None,
+    history: Verb | None = None,
+) -> str:
     """Declare an audit verb (in an app's `verbs.py`); returns its name."""
-    return AUDIT_VERBS.declare(name, label, when=when)
+    return AUDIT_VERBS.declare(name, label, when=when, clauses=clauses, history=history)
 
 
 class _Event(Protocol):
@@ -137,3 +182,13 @@ def audit_wording(event: _Event) -> SafeString:
             data={"verb": event.verb}, target=event.target_label
         )
     return verb.render(data=data, target=event.target_label)
+
+
+def audit_history_wording(event: _Event) -> SafeString:
+    """The sentence of an audit event on its target's own history (escaped HTML): the
+    verb's `history` wording, else its timeline sentence."""
+    verb = AUDIT_VERBS.get(event.verb)
+    if verb is None or verb.history is None:
+        return audit_wording(event)
+    data = event.data if isinstance(event.data, dict) else {}
+    return verb.history.render(data=data, target=event.target_label)

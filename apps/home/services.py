@@ -5,6 +5,7 @@ from django_scopes import scope
 
 from apps.accounts.services import user_get_or_create
 from apps.audit.services import audit_record
+from apps.home import verbs
 from apps.milestones.services import milestone_template_install
 from apps.partners.services import partner_types_install_defaults
 from apps.tenancy.models import STAFF_ROLES, Role, Tenant
@@ -28,7 +29,7 @@ def program_create(
         partner_types_install_defaults(tenant=tenant)
         if milestone_template:
             milestone_template_install(tenant=tenant, actor=actor)
-        audit_record(tenant=tenant, actor=actor, verb="program.created", target=tenant)
+        audit_record(tenant=tenant, actor=actor, verb=verbs.PROGRAM_CREATED, target=tenant)
     return tenant
 
 
@@ -53,7 +54,7 @@ def staff_member_add(
         audit_record(
             tenant=tenant,
             actor=actor,
-            verb="staff.added" if previous == "" else "staff.role_changed",
+            verb=verbs.STAFF_ADDED if previous == "" else verbs.STAFF_ROLE_CHANGED,
             target=membership,
             data={"user": user.email, "from": previous or None, "to": str(role)},
         )

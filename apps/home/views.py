@@ -2,7 +2,7 @@ from django.shortcuts import redirect, render
 
 from apps.accounts.selectors import home_url_for
 from apps.home.selectors import console_my_partners, console_recent_activity, console_summary
-from apps.milestones.selectors import cam_milestone_overview
+from apps.milestones.selectors.home import cam_milestone_overview
 from apps.notifications.selectors import notifications_for
 from apps.onboarding.selectors import enrollment_counts, enrollment_for_partner, partner_todo
 from apps.partners.selectors import partner_account_of_membership, partner_users_of

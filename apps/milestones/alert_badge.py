@@ -40,7 +40,7 @@ def alerts_changed(*, tenant_ids: Iterable[int]) -> None:
 
 
 def open_alert_count_cached(*, tenant: Tenant, user: User, membership: Membership) -> int:
-    from apps.milestones.selectors import open_alert_count
+    from apps.milestones.selectors.alerts import open_alert_count
 
     version = cache.get(_version_key(tenant.pk), 0)
     key = (

@@ -11,7 +11,10 @@ that track alone, due by the end of its activation window; docs/decisions.md say
 
 from dataclasses import dataclass, field
 
+from apps.content import verbs as content_verbs
+from apps.milestones import verbs
 from apps.milestones.models import AlertKind, Phase
+from apps.onboarding import verbs as onboarding_verbs
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,7 @@ STANDARD_MILESTONES: tuple[MilestoneSpec, ...] = (
         phase=Phase.ADMINISTRATIVE,
         window=(1, 3),
         responsible="Partner admin + automated provisioning",
-        event_types=("profile.completed",),
+        event_types=(verbs.PROFILE_COMPLETED_EVENT,),
         rules=(RuleSpec(5, "Profile incomplete at day 5"),),
     ),
     MilestoneSpec(
@@ -63,7 +66,7 @@ STANDARD_MILESTONES: tuple[MilestoneSpec, ...] = (
         phase=Phase.ADMINISTRATIVE,
         window=(1, 5),
         responsible="Channel manager",
-        event_types=("call.logged",),
+        event_types=(verbs.CALL_LOGGED_EVENT,),
         event_reference="welcome",
         rules=(RuleSpec(7, "Welcome call not logged at day 7"),),
         description="A 30-minute call that confirms the onboarding plan and any blockers.",
@@ -74,7 +77,7 @@ STANDARD_MILESTONES: tuple[MilestoneSpec, ...] = (
         phase=Phase.ORIENTATION,
         window=(3, 14),
         responsible="Partner key stakeholders",
-        event_types=("onboarding.completed",),
+        event_types=(onboarding_verbs.COMPLETED_EVENT,),
         rules=(RuleSpec(14, "Orientation not completed at day 14"),),
     ),
     MilestoneSpec(
@@ -83,13 +86,13 @@ STANDARD_MILESTONES: tuple[MilestoneSpec, ...] = (
         phase=Phase.ENABLEMENT,
         window=(7, 45),
         responsible="Partner sales representatives",
-        event_types=("certification.passed",),
+        event_types=(verbs.CERTIFICATION_PASSED_EVENT,),
         event_reference="sales",
         rules=(
             RuleSpec(
                 30,
                 "No sales certification attempt at day 30",
-                event_types=("certification.attempted", "certification.failed"),
+                event_types=(verbs.CERTIFICATION_ATTEMPTED_EVENT, verbs.CERTIFICATION_FAILED_EVENT),
                 event_reference="sales",
             ),
             RuleSpec(45, "Sales certification not passed at day 45"),
@@ -101,13 +104,13 @@ STANDARD_MILESTONES: tuple[MilestoneSpec, ...] = (
         phase=Phase.ENABLEMENT,
         window=(14, 60),
         responsible="Partner technical contact",
-        event_types=("certification.passed",),
+        event_types=(verbs.CERTIFICATION_PASSED_EVENT,),
         event_reference="technical",
         rules=(
             RuleSpec(
                 45,
                 "No technical certification attempt at day 45",
-                event_types=("certification.attempted", "certification.failed"),
+                event_types=(verbs.CERTIFICATION_ATTEMPTED_EVENT, verbs.CERTIFICATION_FAILED_EVENT),
                 event_reference="technical",
             ),
             RuleSpec(60, "Technical certification not passed at day 60"),
@@ -119,7 +122,7 @@ STANDARD_MILESTONES: tuple[MilestoneSpec, ...] = (
         phase=Phase.COMMERCIAL,
         window=(21, 75),
         responsible="Partner sales representative + CAM coaching",
-        event_types=("deal.registered",),
+        event_types=(verbs.DEAL_REGISTERED_EVENT,),
         rules=(
             RuleSpec(45, "No deal registered at day 45"),
             RuleSpec(75, "First deal still not registered at day 75"),
@@ -131,7 +134,11 @@ STANDARD_MILESTONES: tuple[MilestoneSpec, ...] = (
         phase=Phase.COMMERCIAL,
         window=(30, 75),
         responsible="Partner marketing contact + CAM introduction",
-        event_types=("mdf.requested", "asset.downloaded", "campaign.started"),
+        event_types=(
+            verbs.MDF_REQUESTED_EVENT,
+            content_verbs.ASSET_DOWNLOADED_EVENT,
+            verbs.CAMPAIGN_STARTED_EVENT,
+        ),
         rules=(RuleSpec(60, "No marketing activity at day 60"),),
     ),
     MilestoneSpec(
@@ -140,10 +147,12 @@ STANDARD_MILESTONES: tuple[MilestoneSpec, ...] = (
         phase=Phase.BASELINE,
         window=(75, 90),
         responsible="Channel manager + partner leadership",
-        event_types=("review.held",),
+        event_types=(verbs.REVIEW_HELD_EVENT,),
         rules=(
             RuleSpec(
-                70, "90-day review not scheduled at day 70", event_types=("review.scheduled",)
+                70,
+                "90-day review not scheduled at day 70",
+                event_types=(verbs.REVIEW_SCHEDULED_EVENT,),
             ),
             RuleSpec(75, "90-day review package ready", kind=AlertKind.REMINDER),
         ),
@@ -154,7 +163,7 @@ STANDARD_MILESTONES: tuple[MilestoneSpec, ...] = (
         phase=Phase.BASELINE,
         window=(80, 90),
         responsible="Channel manager + partner leadership",
-        event_types=("plan.documented",),
+        event_types=(verbs.PLAN_DOCUMENTED_EVENT,),
         rules=(RuleSpec(85, "Business plan not initiated at day 85"),),
     ),
 )
@@ -207,7 +216,7 @@ TRACKS: tuple[TrackSpec, ...] = (
                 phase=Phase.ENABLEMENT,
                 window=(14, 90),
                 responsible="Partner solution architect + channel manager",
-                event_types=("solution_design.held",),
+                event_types=(verbs.SOLUTION_DESIGN_HELD_EVENT,),
             ),
         ),
     ),
@@ -233,7 +242,7 @@ TRACKS: tuple[TrackSpec, ...] = (
                 phase=Phase.ORIENTATION,
                 window=(3, 45),
                 responsible="Distributor operations",
-                event_types=("order_workflow.confirmed",),
+                event_types=(verbs.ORDER_WORKFLOW_CONFIRMED_EVENT,),
             ),
             MilestoneSpec(
                 key="distributor-first-reseller",
@@ -241,7 +250,7 @@ TRACKS: tuple[TrackSpec, ...] = (
                 phase=Phase.COMMERCIAL,
                 window=(14, 45),
                 responsible="Distributor channel team",
-                event_types=("reseller.enrolled",),
+                event_types=(verbs.RESELLER_ENROLLED_EVENT,),
             ),
         ),
     ),
@@ -265,7 +274,7 @@ TRACKS: tuple[TrackSpec, ...] = (
                 phase=Phase.ORIENTATION,
                 window=(3, 30),
                 responsible="Referral partner",
-                event_types=("referral_process.completed",),
+                event_types=(verbs.REFERRAL_PROCESS_COMPLETED_EVENT,),
             ),
             MilestoneSpec(
                 key="referral-first-lead",
@@ -273,7 +282,7 @@ TRACKS: tuple[TrackSpec, ...] = (
                 phase=Phase.COMMERCIAL,
                 window=(7, 30),
                 responsible="Referral partner",
-                event_types=("lead.submitted",),
+                event_types=(verbs.LEAD_SUBMITTED_EVENT,),
             ),
         ),
     ),
@@ -298,7 +307,7 @@ TRACKS: tuple[TrackSpec, ...] = (
                 phase=Phase.COMMERCIAL,
                 window=(21, 75),
                 responsible="Alliance partner marketing + channel manager",
-                event_types=("solution_brief.published",),
+                event_types=(verbs.SOLUTION_BRIEF_PUBLISHED_EVENT,),
             ),
         ),
     ),

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
+from apps.milestones import verbs
 from apps.milestones.models import PartnerTrack
 from apps.milestones.services import (
     milestone_event_record,
@@ -21,31 +22,31 @@ if TYPE_CHECKING:
 
 # Contoso's history: (day after enrolment, event type, source, reference, data).
 CONTOSO_EVENTS: list[tuple[int, str, str, str, dict[str, Any]]] = [
-    (2, "profile.completed", "console", "", {"label": "Partner profile completed"}),
+    (2, verbs.PROFILE_COMPLETED_EVENT, "console", "", {"label": "Partner profile completed"}),
     (
         18,
-        "certification.attempted",
+        verbs.CERTIFICATION_ATTEMPTED_EVENT,
         "api",
         "technical",
         {"course": "Acme Cloud Deployment Specialist"},
     ),
     (
         19,
-        "certification.failed",
+        verbs.CERTIFICATION_FAILED_EVENT,
         "api",
         "technical",
         {"course": "Acme Cloud Deployment Specialist", "score": 64},
     ),
     (
         33,
-        "mdf.requested",
+        verbs.MDF_REQUESTED_EVENT,
         "api",
         "MDF-2207",
         {"campaign": "Managed backup webinar", "amount": 5000, "currency": "USD"},
     ),
     (
         38,
-        "deal.registered",
+        verbs.DEAL_REGISTERED_EVENT,
         "api",
         "DR-1042",
         {"customer": "Initech", "amount": 48000, "currency": "USD"},

@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 
 from apps.milestones.models import PlanItemOwner
-from apps.milestones.selectors import AGES, INBOX_STATUSES, InboxFilters
+from apps.milestones.selectors.alerts import AGES, INBOX_STATUSES, InboxFilters
 from apps.milestones.services import ACTIVITIES, QBR_CADENCES
 
 if TYPE_CHECKING:

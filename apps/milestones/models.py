@@ -20,8 +20,6 @@ from django.db import models
 from apps.partners.models import PartnerAccount, PartnerEvent, PartnerType
 from apps.tenancy.models import TenantOwned
 
-CHECK_OFF_EVENT = "milestone.checked_off"
-
 
 class Phase(models.IntegerChoices):
     ADMINISTRATIVE = 1, "Administrative activation"

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django_scopes import scope
 
-from apps.milestones.selectors import digest_recipients_all_tenants
+from apps.milestones.selectors.alerts import digest_recipients_all_tenants
 from apps.milestones.services import alert_digest_send, milestone_sweep_all_tenants
 from apps.tenancy.models import Tenant
 

@@ -25,18 +25,17 @@ from apps.milestones.forms import (
     SnoozeForm,
     TrackStartForm,
 )
-from apps.milestones.selectors import (
+from apps.milestones.selectors.alerts import (
     INBOX_STATUSES,
     InboxFilters,
     alert_for_user,
     alert_inbox,
     alert_rules_for,
     alert_status_counts,
-    milestone_tracks_overview,
-    partner_events_recent,
-    partner_milestone_timeline,
-    review_package,
 )
+from apps.milestones.selectors.review import review_package
+from apps.milestones.selectors.timeline import partner_events_recent, partner_milestone_timeline
+from apps.milestones.selectors.tracks import milestone_tracks_overview
 from apps.milestones.services import (
     AlertError,
     MilestoneError,

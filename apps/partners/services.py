@@ -8,6 +8,7 @@ from django.urls import reverse
 from apps.accounts.services import user_get_or_create
 from apps.audit.services import AuditEntry, audit_record, audit_record_many
 from apps.notifications.services import notification_create
+from apps.partners import verbs
 from apps.partners.models import (
     DEFAULT_PARTNER_TYPES,
     PartnerAccount,
@@ -63,7 +64,7 @@ def partner_account_create(
     audit_record(
         tenant=tenant,
         actor=actor,
-        verb="partner.created",
+        verb=verbs.PARTNER_CREATED,
         target=account,
         partner_id=account.pk,
         data={"name": account.name, "type": partner_type.name},
@@ -101,7 +102,7 @@ def partner_domain_add(
     audit_record(
         tenant=tenant,
         actor=actor,
-        verb="partner.domain_added",
+        verb=verbs.PARTNER_DOMAIN_ADDED,
         target=account,
         partner_id=account.pk,
         data={"domain": domain},
@@ -143,7 +144,7 @@ def partner_user_add(
     audit_record(
         tenant=tenant,
         actor=actor,
-        verb="partner.user_added" if previous == "" else "partner.user_role_changed",
+        verb=verbs.PARTNER_USER_ADDED if previous == "" else verbs.PARTNER_USER_ROLE_CHANGED,
         target=account,
         partner_id=account.pk,
         data={"user": email, "from": previous or None, "to": str(role)},
@@ -317,7 +318,7 @@ def partner_accounts_activate_many(*, changes: SqlQuery) -> list[tuple[int, int]
         changes=changes,
         assignments="activated_at = COALESCE(a.activated_at, changes.at), dark_since = NULL",
         condition="",
-        verb="partner.activated",
+        verb=verbs.PARTNER_ACTIVATED,
     )
 
 
@@ -329,5 +330,5 @@ def partner_accounts_mark_dark_many(*, changes: SqlQuery) -> list[tuple[int, int
         changes=changes,
         assignments="dark_since = changes.at",
         condition="AND a.activated_at IS NULL",
-        verb="partner.went_dark",
+        verb=verbs.PARTNER_WENT_DARK,
     )

@@ -28,7 +28,7 @@ from apps.applications.services.transitions import (
     statuses_allowing,
 )
 from apps.audit.models import AuditEvent
-from tests.applications.conftest import confirm, issue_token, submit
+from tests.applications.conftest import apply_and_confirm, confirm, issue_token, submit
 from tests.applications.factories import InvitationFactory
 
 pytestmark = pytest.mark.django_db
@@ -112,6 +112,22 @@ def test_application_event_from_each_status_follows_the_table(acme, status, even
         assert _state(application)[0]["status"] == target
     else:
         assert _state(application) == before
+
+
+@pytest.mark.parametrize("event", ["approve", "add", "reject", "decline"])
+def test_a_refusal_says_what_was_tried_and_who_decided(acme, event):
+    application = apply_and_confirm(acme, "peter@initech.example").application
+    with scope(tenant=acme.tenant):
+        application_approve(tenant=acme.tenant, actor=acme.cam, application_id=application.pk)
+    with scopes_disabled():  # so that the partner admin may see it (to decline)
+        Application.objects.filter(pk=application.pk).update(matched_account=acme.partner)
+    with pytest.raises(InvalidTransition) as refused:
+        _decide(acme, application, event)
+    assert str(refused.value).startswith(
+        f"You can’t {event} this application: it was already approved as a new partner by "
+        f"{acme.cam.get_full_name() or acme.cam.email} on "
+    )
+    assert str(refused.value).endswith(" UTC. Decisions are final.")
 
 
 def test_every_invitation_event_is_walked():

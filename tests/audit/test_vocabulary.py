@@ -1,5 +1,7 @@
 """The declared audit vocabulary: every verb has a label, the recorder refuses the rest."""
 
+import ast
+import importlib
 import re
 from pathlib import Path
 from types import SimpleNamespace
@@ -38,18 +40,130 @@ def test_every_declared_verb_and_each_of_its_wordings_is_readable():
         assert _readable(wording, declared.name), declared.name
 
 
-def test_every_verb_written_as_a_literal_in_the_code_is_declared():
-    """`verb="x.y"`, `verb = "x.y" if … else "x.z"`: literals on a line about a verb."""
-    apps = Path(__file__).resolve().parents[2] / "apps"
-    found = {
-        literal
-        for path in apps.rglob("*.py")
-        for line in path.read_text().splitlines()
-        if re.search(r"\bverb\b", line)
-        for literal in re.findall(r"\"([a-z_]+\.[a-z_]+)\"", line)
-    }
-    assert {"action.completed", "partner.user_role_changed", "alert.snoozed"} <= found
-    assert sorted(found - {v.name for v in AUDIT_VERBS}) == []
+APPS = Path(__file__).resolve().parents[2] / "apps"
+# The functions that record an audit event or a partner event (`verbs.py` modules, where the
+# names are declared, are the one place they are written out).
+RECORDERS = {
+    "audit_record",
+    "AuditEntry",
+    "partner_event_record",
+    "partner_events_record_many",
+    "onboarding_event_record",
+    "milestone_event_record",
+}
+
+
+def _sources() -> list[tuple[Path, ast.Module]]:
+    return [
+        (path, ast.parse(path.read_text(), filename=str(path)))
+        for path in sorted(APPS.rglob("*.py"))
+        if path.name != "verbs.py" and "migrations" not in path.parts
+    ]
+
+
+def _literal(node: ast.AST | None, *, dotted: bool = False) -> bool:
+    """Whether `node` writes a name out as a string (`"a.b"`, `f"a.{x}d"`, `"a" if c else
+    "b"`) rather than taking it from a declared constant. `dotted`: only strings that look
+    like a verb (a dot in them), for variables that merely share the name `verb`."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str) and (not dotted or "." in node.value)
+    if isinstance(node, ast.JoinedStr):
+        return not dotted or any(_literal(part, dotted=True) for part in node.values)
+    if isinstance(node, ast.IfExp):
+        return _literal(node.body, dotted=dotted) or _literal(node.orelse, dotted=dotted)
+    if isinstance(node, ast.BoolOp):
+        return any(_literal(value, dotted=dotted) for value in node.values)
+    return False
+
+
+def _name_of(func: ast.AST) -> str:
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+
+
+def _assigned_to_verb(node: ast.AST) -> list[ast.AST]:
+    """The values an assignment gives a variable named `verb` (`verb, data = …` too)."""
+    if isinstance(node, ast.AnnAssign):
+        pairs = [(node.target, node.value)]
+    elif isinstance(node, ast.Assign):
+        pairs = [(target, node.value) for target in node.targets]
+    else:
+        return []
+    values = []
+    for target, value in pairs:
+        if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple):
+            pairs_ = zip(target.elts, value.elts, strict=False)
+            values += [v for t, v in pairs_ if isinstance(t, ast.Name) and t.id == "verb"]
+        elif isinstance(target, ast.Name) and target.id == "verb":
+            values.append(value)
+    return values
+
+
+def test_no_verb_or_event_type_is_written_out_at_a_call_site():
+    """Verbs and event types come from the app's `verbs.py` constants, so that a reader
+    who greps a name finds its declaration, and the constant's uses from there."""
+    found = []
+    for path, tree in _sources():
+        for node in ast.walk(tree):
+            literals = [value for value in _assigned_to_verb(node) if _literal(value, dotted=True)]
+            if isinstance(node, ast.Call):
+                recorder = _name_of(node.func) in RECORDERS
+                literals += [
+                    keyword.value
+                    for keyword in node.keywords
+                    if (keyword.arg == "verb" or (recorder and keyword.arg in ("type", "types")))
+                    and _literal(keyword.value)
+                ]
+            found += [f"{path.relative_to(APPS)}:{value.lineno}" for value in literals]
+    assert found == []
+
+
+def test_no_audit_verb_is_written_out_anywhere_but_its_declaration():
+    """Not in a table, a condition or SQL either (docstrings aside)."""
+    declared = {verb.name for verb in AUDIT_VERBS}
+    docstrings = set()
+    found = []
+    for path, tree in _sources():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+                docstrings.add(id(node.value))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and id(node) not in docstrings
+                and any(name in declared for name in re.findall(r"[a-z_]+\.[a-z_]+", node.value))
+            ):
+                found.append(f"{path.relative_to(APPS)}:{node.lineno}: {node.value[:60]}")
+    assert found == []
+
+
+def test_every_verbs_constant_the_code_uses_is_declared():
+    """`verbs.X` (and `from apps.<app>.verbs import X`) name a declared verb or event type."""
+    declared = {verb.name for verb in AUDIT_VERBS} | {declared.name for declared in EVENT_TYPES}
+    used = []
+    for path, tree in _sources():
+        aliases = {}  # local name -> verbs module
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                for alias in node.names:
+                    if alias.name == "verbs":
+                        module = importlib.import_module(f"{node.module}.verbs")
+                        aliases[alias.asname or alias.name] = module
+                    elif node.module.endswith(".verbs"):
+                        module = importlib.import_module(node.module)
+                        used.append((path, module, alias.name))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in aliases
+            ):
+                used.append((path, aliases[node.value.id], node.attr))
+    assert len(used) > 100  # the recorders' call sites
+    for path, module, name in used:
+        value = getattr(module, name)  # AttributeError: not declared at all
+        if isinstance(value, str) and name.isupper():
+            assert value in declared, (path, name)
 
 
 @pytest.mark.django_db

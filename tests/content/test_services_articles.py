@@ -15,7 +15,11 @@ from apps.content.services import (
     article_save,
     article_unpublish,
 )
-from apps.content.services.transitions import ARTICLE_TRANSITIONS, article_events
+from apps.content.services.transitions import (
+    ARTICLE_EVENT_VERBS,
+    ARTICLE_TRANSITIONS,
+    article_events,
+)
 from tests.content.factories import article
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +112,7 @@ ARTICLE_EVENT_SERVICES = {"publish": article_publish, "unpublish": article_unpub
 
 
 def test_every_article_event_has_a_service():
-    assert set(ARTICLE_EVENT_SERVICES) == set(ARTICLE_TRANSITIONS)
+    assert set(ARTICLE_EVENT_SERVICES) == set(ARTICLE_TRANSITIONS) == set(ARTICLE_EVENT_VERBS)
 
 
 def test_a_new_article_is_a_draft_that_may_be_published():

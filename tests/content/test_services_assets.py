@@ -16,7 +16,11 @@ from apps.content.services import (
     asset_restore,
     asset_update,
 )
-from apps.content.services.transitions import ASSET_TRANSITIONS, asset_events
+from apps.content.services.transitions import (
+    ASSET_EVENT_VERBS,
+    ASSET_TRANSITIONS,
+    asset_events,
+)
 from apps.partners.models import PartnerType, Tier
 from tests.content.factories import checked, file_asset, link_asset, pdf_bytes, png_bytes
 
@@ -211,7 +215,7 @@ ASSET_EVENT_SERVICES = {"archive": asset_archive, "restore": asset_restore}
 
 
 def test_every_asset_event_has_a_service():
-    assert set(ASSET_EVENT_SERVICES) == set(ASSET_TRANSITIONS)
+    assert set(ASSET_EVENT_SERVICES) == set(ASSET_TRANSITIONS) == set(ASSET_EVENT_VERBS)
 
 
 @pytest.mark.parametrize("event", sorted(ASSET_TRANSITIONS))

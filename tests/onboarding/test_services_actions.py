@@ -1,6 +1,8 @@
 """services/actions.py: DOMAIN §4's transition table, row by row, everything outside it
 refused, and the CAM buttons computed from it."""
 
+import re
+
 import pytest
 from django_scopes import scope
 
@@ -225,6 +227,27 @@ def test_every_event_from_every_status(acme, journey):
             assert after.status == status, pair
             assert after.updated_at == before.updated_at, pair
             assert after.submission_round == before.submission_round, pair
+
+
+# What each refusal says the user tried ("You can’t … “title”: it is Skipped.").
+REFUSALS = {
+    "submit": "complete",
+    "complete": "complete",
+    "validate": "validate",
+    "request_changes": "request changes on",
+    "invalidate": "invalidate",
+    "skip": "skip",
+}
+
+
+def test_each_refusal_says_what_was_tried(acme, journey):
+    assert set(REFUSALS) == set(TRANSITIONS)
+    for event, words in REFUSALS.items():
+        title = EVENT_ACTION.get(event, "Legal details")
+        progress = _reset(journey.progress(title), S.SKIPPED, validated=False)
+        refusal = f"You can’t {words} “{title}”: it is Skipped."
+        with pytest.raises(InvalidTransition, match=f"^{re.escape(refusal)}$"):
+            _run(event, acme, progress)
 
 
 def test_cam_buttons_are_the_events_the_table_allows(acme, journey):

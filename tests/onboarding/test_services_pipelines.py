@@ -223,3 +223,23 @@ def test_archiving_queues_the_move_of_only_the_partners_at_that_stage(
     assert enrollment_advance_task(*queued[0]) == 1
     with scope(tenant=acme.tenant):
         assert Enrollment.objects.get(pk=at_stage.pk).current_stage == journey.stages[1]
+
+
+def test_form_fields_get_keys_from_their_labels_and_two_with_one_label_are_refused():
+    from apps.onboarding.services.pipelines import clean_form_fields
+
+    cleaned = clean_form_fields(
+        [
+            {"label": "Number of sales reps", "kind": "number"},
+            {"label": "Société", "kind": "text"},
+            {"key": "region", "label": "Sales region", "kind": "text"},
+        ]
+    )
+    assert [f["key"] for f in cleaned] == ["number_of_sales_reps", "societe", "region"]
+    # A new field labelled like a kept key gets a free key; the kept one keeps its own.
+    cleaned = clean_form_fields(
+        [{"key": "region", "label": "Region"}, {"label": "Region", "kind": "text"}]
+    )
+    assert [f["key"] for f in cleaned] == ["region", "region_2"]
+    with pytest.raises(PipelineError, match="Two fields"):
+        clean_form_fields([{"label": "Name"}, {"label": "name"}])

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.applications import verbs
 from apps.applications.countries import region_for
 from apps.applications.models import (
     Application,
@@ -135,7 +136,7 @@ def application_decide(*, tenant, application_id: int, actor=None) -> Decision:
     audit_record(
         tenant=tenant,
         actor=actor,
-        verb="application.queued",
+        verb=verbs.APPLICATION_QUEUED,
         target=application,
         partner_id=matched.pk if matched else None,
         data={"rule": rule, "matched": matched.name if matched else None, "note": note or None},
@@ -228,7 +229,7 @@ def _approve(
     audit_record(
         tenant=tenant,
         actor=actor,
-        verb="application.approved",
+        verb=verbs.APPLICATION_APPROVED,
         target=application,
         partner_id=account.pk,
         data={
@@ -265,7 +266,7 @@ def _add(*, tenant, actor, application: Application, account: PartnerAccount, vi
     audit_record(
         tenant=tenant,
         actor=actor,
-        verb="application.added",
+        verb=verbs.APPLICATION_ADDED,
         target=application,
         partner_id=account.pk,
         data={"from": before, "to": target, "via": via, "partner": account.name},
@@ -327,7 +328,7 @@ def application_reject(
     audit_record(
         tenant=tenant,
         actor=actor,
-        verb="application.rejected",
+        verb=verbs.APPLICATION_REJECTED,
         target=application,
         partner_id=application.matched_account_id,
         data={"from": before, "to": target, "reason": reason, "emailed": notify_applicant},
@@ -430,7 +431,7 @@ def application_team_decline(
     audit_record(
         tenant=tenant,
         actor=actor,
-        verb="application.declined",
+        verb=verbs.APPLICATION_DECLINED,
         target=application,
         partner_id=account.pk,
         data={"from": before, "to": target, "partner": account.name, "reason": reason},

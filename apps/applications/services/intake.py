@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.applications import verbs
 from apps.applications.models import (
     OPEN_STATUSES,
     Application,
@@ -145,7 +146,7 @@ def application_submit(
     audit_record(
         tenant=tenant,
         actor=None,
-        verb="application.received" if created else "application.updated",
+        verb=verbs.APPLICATION_RECEIVED if created else verbs.APPLICATION_UPDATED,
         target=application,
         data={"source": application.source, "email": email},
     )
@@ -167,7 +168,7 @@ def _invitation_accept(*, tenant, invitation: Invitation) -> None:
     audit_record(
         tenant=tenant,
         actor=None,
-        verb="invitation.accepted",
+        verb=verbs.INVITATION_ACCEPTED,
         target=invitation,
         data={"from": invitation.status, "to": target},
     )
@@ -183,7 +184,7 @@ def _confirm_now(*, tenant, application: Application) -> Decision:
     audit_record(
         tenant=tenant,
         actor=None,
-        verb="application.confirmed",
+        verb=verbs.APPLICATION_CONFIRMED,
         target=application,
         data={"from": S.UNCONFIRMED, "to": target, "by": "invitation"},
     )
@@ -241,7 +242,7 @@ def application_confirm(*, tenant, token: str) -> Confirmation:
     audit_record(
         tenant=tenant,
         actor=None,
-        verb="application.confirmed",
+        verb=verbs.APPLICATION_CONFIRMED,
         target=application,
         data={"from": S.UNCONFIRMED, "to": target, "by": "email"},
     )

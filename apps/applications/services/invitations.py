@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from apps.applications import verbs
 from apps.applications.models import OPEN_STATUSES, Application, Invitation, InvitationStatus
 from apps.applications.services.errors import ApplicationError, InvalidTransition
 from apps.applications.services.transitions import INVITATION_TRANSITIONS
@@ -78,7 +79,7 @@ def invitations_send(
             invitation.invited_by = actor
             invitation.save(update_fields=["partner_type", "note", "expires_at", "invited_by"])
             batch.resent.append(invitation)
-            verb = "invitation.resent"
+            verb = verbs.INVITATION_RESENT
         else:
             invitation = Invitation.objects.create(
                 tenant=tenant,
@@ -89,7 +90,7 @@ def invitations_send(
                 expires_at=expires,
             )
             batch.sent.append(invitation)
-            verb = "invitation.sent"
+            verb = verbs.INVITATION_SENT
         audit_record(
             tenant=tenant,
             actor=actor,
@@ -132,7 +133,7 @@ def invitation_resend(*, tenant, actor, invitation_id: int) -> Invitation:
     audit_record(
         tenant=tenant,
         actor=actor,
-        verb="invitation.resent",
+        verb=verbs.INVITATION_RESENT,
         target=invitation,
         data={"email": invitation.email},
     )
@@ -152,7 +153,7 @@ def invitation_revoke(*, tenant, actor, invitation_id: int) -> Invitation:
     audit_record(
         tenant=tenant,
         actor=actor,
-        verb="invitation.revoked",
+        verb=verbs.INVITATION_REVOKED,
         target=invitation,
         data={"email": invitation.email, "from": before, "to": target},
     )

@@ -4,6 +4,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.applications import verbs
 from apps.applications.countries import region_for
 from apps.applications.models import CamAssignment, CamRotation, ProgramSettings
 from apps.audit.services import audit_record
@@ -43,7 +44,7 @@ def program_settings_update(*, tenant, actor, **fields) -> ProgramSettings:
         audit_record(
             tenant=tenant,
             actor=actor,
-            verb="applications.settings_changed",
+            verb=verbs.SETTINGS_CHANGED,
             target=row,
             data={"changes": _summarise(changes)},
         )

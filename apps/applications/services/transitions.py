@@ -36,13 +36,6 @@ INVITATION_TRANSITIONS: Table = {
     "revoke": (frozenset({INV.PENDING}), INV.REVOKED),
 }
 
-_VERBS = {
-    "approve": "approve",
-    "add": "add",
-    "reject": "reject",
-    "decline": "decline",
-}
-
 
 def events_allowed(table: Table, status: str) -> frozenset[str]:
     """The events of `table` that a row in `status` allows."""
@@ -100,7 +93,7 @@ def refusal(application: Application, event: str) -> InvalidTransition:
         S.DECLINED: "declined",
     }.get(status, status)
     return InvalidTransition(
-        f"You can’t {_VERBS.get(event, event)} this application: it was already {done} "
+        f"You can’t {event} this application: it was already {done} "
         f"{who}{when}. Decisions are final."
     )
 

@@ -12,10 +12,15 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from apps.audit.services import audit_record
+from apps.content import verbs
 from apps.content.models import Article, ArticleCategory, ArticleStatus
 from apps.content.rendering import render_markdown
 from apps.content.services.errors import ContentError
-from apps.content.services.transitions import ARTICLE_TRANSITIONS, transition_target
+from apps.content.services.transitions import (
+    ARTICLE_EVENT_VERBS,
+    ARTICLE_TRANSITIONS,
+    transition_target,
+)
 from apps.tenancy.models import Tenant
 
 if TYPE_CHECKING:
@@ -108,7 +113,7 @@ def article_save(
                     updated_at=now,
                     **new,
                 )
-                verb, data = "article.created", {"title": title, "slug": slug}
+                verb, data = verbs.ARTICLE_CREATED, {"title": title, "slug": slug}
             else:
                 changed = {
                     f: {"from": getattr(article, f), "to": v}
@@ -124,7 +129,7 @@ def article_save(
                     article.updated_by = actor
                     article.updated_at = now
                     article.save(update_fields=[*new.keys(), "updated_by", "updated_at"])
-                    verb = "article.updated"
+                    verb = verbs.ARTICLE_UPDATED
                     data = {"changed": changed, "body_changed": body_changed}
     except IntegrityError as exc:
         raise ContentError(f"Another article already uses the address “{slug}”.") from exc
@@ -156,7 +161,7 @@ def _article_transition(
     audit_record(
         tenant=tenant,
         actor=actor,
-        verb=f"article.{event}ed",
+        verb=ARTICLE_EVENT_VERBS[event],
         target=article,
         data={"from": previous, "to": target},
     )

@@ -12,6 +12,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from apps.audit.services import audit_record
+from apps.content import verbs
 from apps.content.models import (
     Asset,
     AssetAudienceAccount,
@@ -23,7 +24,11 @@ from apps.content.models import (
     Audience,
 )
 from apps.content.services.errors import ContentError
-from apps.content.services.transitions import ASSET_TRANSITIONS, transition_target
+from apps.content.services.transitions import (
+    ASSET_EVENT_VERBS,
+    ASSET_TRANSITIONS,
+    transition_target,
+)
 from apps.core.files import private_file_save, private_storage
 from apps.core.uploads import CheckedUpload, UploadPolicy, storage_key
 from apps.partners.models import PartnerAccount, PartnerType, Tier
@@ -218,7 +223,7 @@ def asset_create(
     audit_record(
         tenant=tenant,
         actor=actor,
-        verb="asset.created",
+        verb=verbs.ASSET_CREATED,
         target=asset,
         data={
             "kind": asset.kind,
@@ -300,7 +305,11 @@ def asset_update(
     asset.updated_at = timezone.now()
     asset.save(update_fields=[*new.keys(), "audience", "audience_tiers", "updated_at"])
     audit_record(
-        tenant=tenant, actor=actor, verb="asset.updated", target=asset, data={"changed": changed}
+        tenant=tenant,
+        actor=actor,
+        verb=verbs.ASSET_UPDATED,
+        target=asset,
+        data={"changed": changed},
     )
     return asset
 
@@ -321,7 +330,7 @@ def asset_replace_file(
     audit_record(
         tenant=tenant,
         actor=actor,
-        verb="asset.file_replaced",
+        verb=verbs.ASSET_FILE_REPLACED,
         target=asset,
         data={
             "from": previous.number if previous else None,
@@ -347,7 +356,7 @@ def _asset_transition(*, tenant: Tenant, actor: User | None, asset: Asset, event
     audit_record(
         tenant=tenant,
         actor=actor,
-        verb=f"asset.{event}d" if event.endswith("e") else f"asset.{event}ed",
+        verb=ASSET_EVENT_VERBS[event],
         target=asset,
         data={"from": previous, "to": target},
     )

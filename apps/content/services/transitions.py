@@ -6,6 +6,7 @@ Services read targets from these tables; the console's buttons are computed from
 
 from __future__ import annotations
 
+from apps.content import verbs
 from apps.content.models import Article, ArticleStatus, Asset, AssetStatus
 from apps.content.services.errors import InvalidTransition
 
@@ -16,10 +17,20 @@ ASSET_TRANSITIONS: Table = {
     "archive": (frozenset({AssetStatus.ACTIVE}), AssetStatus.ARCHIVED),
     "restore": (frozenset({AssetStatus.ARCHIVED}), AssetStatus.ACTIVE),
 }
+# The audit verb each Asset.status event records.
+ASSET_EVENT_VERBS: dict[str, str] = {
+    "archive": verbs.ASSET_ARCHIVED,
+    "restore": verbs.ASSET_RESTORED,
+}
 # The only allowed changes of Article.status: event -> (from statuses, to status).
 ARTICLE_TRANSITIONS: Table = {
     "publish": (frozenset({ArticleStatus.DRAFT}), ArticleStatus.PUBLISHED),
     "unpublish": (frozenset({ArticleStatus.PUBLISHED}), ArticleStatus.DRAFT),
+}
+# The audit verb each Article.status event records.
+ARTICLE_EVENT_VERBS: dict[str, str] = {
+    "publish": verbs.ARTICLE_PUBLISHED,
+    "unpublish": verbs.ARTICLE_UNPUBLISHED,
 }
 
 

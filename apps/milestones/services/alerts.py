@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User
 from apps.audit.services import audit_record
+from apps.milestones import verbs
 from apps.milestones.alert_badge import alerts_changed
 from apps.milestones.models import Alert, AlertStatus
 from apps.partners.models import PartnerAccount
@@ -112,7 +113,7 @@ def alert_acknowledge(*, tenant: Tenant, actor: User, alert_id: int) -> Alert:
     alert.acknowledged_at = timezone.now()
     alert.acknowledged_by = actor
     alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
-    _audit(tenant=tenant, actor=actor, alert=alert, verb="alert.acknowledged", before=before)
+    _audit(tenant=tenant, actor=actor, alert=alert, verb=verbs.ALERT_ACKNOWLEDGED, before=before)
     return alert
 
 
@@ -133,7 +134,7 @@ def alert_snooze(*, tenant: Tenant, actor: User, alert_id: int, until: date) -> 
         tenant=tenant,
         actor=actor,
         alert=alert,
-        verb="alert.snoozed",
+        verb=verbs.ALERT_SNOOZED,
         before=before,
         data={"until": until.isoformat()},
     )
@@ -144,7 +145,7 @@ def alert_snooze(*, tenant: Tenant, actor: User, alert_id: int, until: date) -> 
 def alert_digest_send(*, tenant: Tenant, user: User, today: date | None = None) -> int:
     """Email `user` one digest of their open alerts, at most once a day. Returns how many
     alerts it listed (0: nothing to send, or already sent today)."""
-    from apps.milestones.selectors import alerts_for_digest
+    from apps.milestones.selectors.alerts import alerts_for_digest
     from apps.notifications.services import notification_create
 
     today = today or timezone.localdate()

@@ -10,8 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
+from apps.milestones import verbs
 from apps.milestones.alert_badge import alerts_changed
-from apps.milestones.models import CHECK_OFF_EVENT, Milestone, PartnerMilestone
+from apps.milestones.models import Milestone, PartnerMilestone
 from apps.milestones.services import statements
 from apps.milestones.services.setup import MilestoneError
 from apps.partners.models import PartnerAccount, PartnerEvent
@@ -24,31 +25,35 @@ if TYPE_CHECKING:
 
 # What a CAM can log on the partner's Milestones tab: key -> (event type, reference, label).
 ACTIVITIES: dict[str, tuple[str, str, str]] = {
-    "welcome_call": ("call.logged", "welcome", "Welcome call held"),
-    "call": ("call.logged", "", "Call with the partner"),
-    "review_scheduled": ("review.scheduled", "", "90-day review scheduled"),
-    "review_held": ("review.held", "90-day", "90-day review held"),
-    "profile_completed": ("profile.completed", "", "Partner profile completed"),
+    "welcome_call": (verbs.CALL_LOGGED_EVENT, "welcome", "Welcome call held"),
+    "call": (verbs.CALL_LOGGED_EVENT, "", "Call with the partner"),
+    "review_scheduled": (verbs.REVIEW_SCHEDULED_EVENT, "", "90-day review scheduled"),
+    "review_held": (verbs.REVIEW_HELD_EVENT, "90-day", "90-day review held"),
+    "profile_completed": (verbs.PROFILE_COMPLETED_EVENT, "", "Partner profile completed"),
     "sales_certification_attempted": (
-        "certification.attempted",
+        verbs.CERTIFICATION_ATTEMPTED_EVENT,
         "sales",
         "Sales certification attempted",
     ),
-    "sales_certification_passed": ("certification.passed", "sales", "Sales certification passed"),
+    "sales_certification_passed": (
+        verbs.CERTIFICATION_PASSED_EVENT,
+        "sales",
+        "Sales certification passed",
+    ),
     "technical_certification_attempted": (
-        "certification.attempted",
+        verbs.CERTIFICATION_ATTEMPTED_EVENT,
         "technical",
         "Technical certification attempted",
     ),
     "technical_certification_passed": (
-        "certification.passed",
+        verbs.CERTIFICATION_PASSED_EVENT,
         "technical",
         "Technical certification passed",
     ),
-    "deal_registered": ("deal.registered", "", "Deal registered"),
-    "mdf_requested": ("mdf.requested", "", "MDF request submitted"),
-    "campaign_started": ("campaign.started", "", "Co-marketing campaign started"),
-    "solution_design": ("solution_design.held", "", "Joint solution design session held"),
+    "deal_registered": (verbs.DEAL_REGISTERED_EVENT, "", "Deal registered"),
+    "mdf_requested": (verbs.MDF_REQUESTED_EVENT, "", "MDF request submitted"),
+    "campaign_started": (verbs.CAMPAIGN_STARTED_EVENT, "", "Co-marketing campaign started"),
+    "solution_design": (verbs.SOLUTION_DESIGN_HELD_EVENT, "", "Joint solution design session held"),
 }
 
 
@@ -139,7 +144,7 @@ def partner_activity_log(
     audit_record(
         tenant=tenant,
         actor=actor,
-        verb="partner.activity_logged",
+        verb=verbs.ACTIVITY_LOGGED,
         target=account,
         partner_id=account.pk,
         data={"activity": label, "type": type_, "note": note.strip()[:500]},
@@ -171,7 +176,7 @@ def milestone_check_off(
     result = milestone_event_record(
         tenant=tenant,
         account_id=account.pk,
-        type=CHECK_OFF_EVENT,
+        type=verbs.CHECKED_OFF_EVENT,
         source="console",
         actor=actor,
         reference=f"milestone:{milestone.key}",
@@ -183,7 +188,7 @@ def milestone_check_off(
     audit_record(
         tenant=tenant,
         actor=actor,
-        verb="milestone.checked_off",
+        verb=verbs.CHECKED_OFF,
         target=account,
         partner_id=account.pk,
         data={"milestone": milestone.name, "note": note.strip()[:500]},

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
+from apps.milestones import verbs
 from apps.milestones.models import BusinessPlan, BusinessPlanItem, PlanItemOwner, QbrCadence
 from apps.milestones.services.events import (
     EventResult,
@@ -62,7 +63,7 @@ def review_record(
     result = milestone_event_record(
         tenant=tenant,
         account_id=account.pk,
-        type="review.held",
+        type=verbs.REVIEW_HELD_EVENT,
         source="console",
         actor=actor,
         occurred_at=_moment(held_on),
@@ -77,7 +78,7 @@ def review_record(
     audit_record(
         tenant=tenant,
         actor=actor,
-        verb="milestones.review_recorded",
+        verb=verbs.REVIEW_RECORDED,
         target=account,
         partner_id=account.pk,
         data={"held_on": held_on.isoformat()},
@@ -133,7 +134,7 @@ def business_plan_document(
     milestone_event_record(
         tenant=tenant,
         account_id=account.pk,
-        type="plan.documented",
+        type=verbs.PLAN_DOCUMENTED_EVENT,
         source="console",
         actor=actor,
         reference=f"plan:{plan.pk}",
@@ -142,7 +143,7 @@ def business_plan_document(
     audit_record(
         tenant=tenant,
         actor=actor,
-        verb="milestones.plan_documented",
+        verb=verbs.PLAN_DOCUMENTED,
         target=account,
         partner_id=account.pk,
         data={"revenue_target": plan.revenue_target, "items": len(items)},

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
+from apps.milestones import verbs
 from apps.milestones.default_tracks import STANDARD_MILESTONES, TRACKS, MilestoneSpec
 from apps.milestones.models import (
     AlertRule,
@@ -100,7 +101,7 @@ def milestone_template_install(*, tenant: Tenant, actor: User | None = None) -> 
         audit_record(
             tenant=tenant,
             actor=actor,
-            verb="milestones.template_installed",
+            verb=verbs.TEMPLATE_INSTALLED,
             target=tenant,
             data=created,
         )
@@ -147,7 +148,7 @@ def partner_track_start(
     audit_record(
         tenant=tenant,
         actor=actor,
-        verb="milestones.tracking_started",
+        verb=verbs.TRACKING_STARTED,
         target=account,
         partner_id=account.pk,
         data={"track": str(account.partner_type), "enrolled_at": enrolled_at.isoformat()},

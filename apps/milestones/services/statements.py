@@ -27,7 +27,8 @@ from django.db.models import QuerySet
 
 from apps.audit.services import AuditEntry, audit_record_many
 from apps.content.selectors import OPEN_EVENT_TYPES, content_opens_as_partner_events_all_tenants
-from apps.milestones.models import CHECK_OFF_EVENT, Alert
+from apps.milestones import verbs
+from apps.milestones.models import Alert
 from apps.milestones.services.alerts import ALERT_RAISED_STATUS, ALERT_TRANSITIONS
 from apps.onboarding.selectors import enrollment_last_id_all_tenants, enrollment_rows_all_tenants
 from apps.partners.selectors import (
@@ -44,9 +45,9 @@ Params = dict[str, Any]
 
 # An event completes a milestone when it is one of the milestone's event types (and has its
 # reference, if the milestone names one), or when it is the CAM's check-off of it.
-_COMPLETES = f"""(
+_COMPLETES = """(
     (e.type = ANY(m.event_types) AND (m.event_reference = '' OR e.reference = m.event_reference))
-    OR (e.type = '{CHECK_OFF_EVENT}' AND e.reference = 'milestone:' || m.key)
+    OR (e.type = %(check_off_type)s AND e.reference = 'milestone:' || m.key)
 )"""
 
 _PLACEHOLDER = re.compile(r"%%|%s")
@@ -131,7 +132,7 @@ def apply_events(*, events: QuerySet[Any, Any], now: datetime) -> Applied:
              WHERE pm.id = hits.pm_id AND pm.completed_at IS NULL
             RETURNING pm.id, pm.tenant_id, pm.account_id, pm.milestone_id
             """,  # noqa: S608 - fixed fragments, values are parameters
-            params,
+            {**params, "check_off_type": verbs.CHECKED_OFF_EVENT},
         )
     ]
     # Rules with events of their own ("no certification attempt at day 30").
@@ -204,7 +205,7 @@ def _resolve_alerts(*, checkpoint_ids: list[int], now: datetime) -> tuple[list[i
         entries=(
             AuditEntry(
                 tenant_id=tenant_id,
-                verb="alert.resolved",
+                verb=verbs.ALERT_RESOLVED,
                 target_type=Alert._meta.label_lower,
                 target_id=alert_id,
                 target_label=label or "",

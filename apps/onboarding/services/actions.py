@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
+from apps.onboarding import verbs
 from apps.onboarding.models import (
     Action,
     ActionFile,
@@ -65,15 +66,16 @@ GUARDS: dict[str, Guard] = {
     ),
 }
 
-# What the refusal says the user tried to do.
-EVENT_LABELS = {
+# What the refusal says the user tried to do, where the event's name does not say it.
+_REFUSAL_PHRASES: dict[str, str] = {
     "submit": "complete",
-    "complete": "complete",
-    "validate": "validate",
     "request_changes": "request changes on",
-    "invalidate": "invalidate",
-    "skip": "skip",
 }
+
+
+def _refusal_phrase(event: str) -> str:
+    """The words for `event` in "You can’t … “title”" ("skip", "request changes on")."""
+    return _REFUSAL_PHRASES.get(event, event.replace("_", " "))
 
 
 def event_allowed(progress: ActionProgress, event: str) -> bool:
@@ -93,7 +95,7 @@ def _check(progress: ActionProgress, event: str) -> str:
     sources, target = TRANSITIONS[event]
     if progress.status not in sources:
         raise InvalidTransition(
-            f"You can’t {EVENT_LABELS[event]} “{progress.action.title}”: it is "
+            f"You can’t {_refusal_phrase(event)} “{progress.action.title}”: it is "
             f"{progress.get_status_display()}."
         )
     guard = GUARDS.get(event)
@@ -146,7 +148,7 @@ def _action_completed_event(
     onboarding_event_record(
         tenant=tenant,
         account_id=progress.partner_account_id,
-        type="onboarding.action_completed",
+        type=verbs.ACTION_COMPLETED_EVENT,
         reference=f"action:{progress.action_id}",
         data={
             "title": progress.action.title,
@@ -242,7 +244,7 @@ def action_complete(
         row.file.save(stored.storage_key, stored.uploaded, save=False)
         row.save()
     _audit_transition(
-        tenant=tenant, actor=actor, progress=progress, verb="action.completed", before=before
+        tenant=tenant, actor=actor, progress=progress, verb=verbs.ACTION_COMPLETED, before=before
     )
     if needs_approval:
         notify_waiting_for_approval(tenant=tenant, progress=progress)
@@ -278,7 +280,7 @@ def action_validate(*, tenant: Tenant, actor: User, progress_id: int) -> ActionP
         ]
     )
     _audit_transition(
-        tenant=tenant, actor=actor, progress=progress, verb="action.validated", before=before
+        tenant=tenant, actor=actor, progress=progress, verb=verbs.ACTION_VALIDATED, before=before
     )
     _action_completed_event(tenant=tenant, progress=progress, actor=actor)
     enrollment_advance_after_commit(tenant=tenant, enrollment_id=progress.enrollment_id)
@@ -303,7 +305,7 @@ def action_request_changes(
         tenant=tenant,
         actor=actor,
         progress=progress,
-        verb="action.changes_requested",
+        verb=verbs.ACTION_CHANGES_REQUESTED,
         before=before,
         comment=comment,
     )
@@ -338,7 +340,7 @@ def action_invalidate(
         tenant=tenant,
         actor=actor,
         progress=progress,
-        verb="action.invalidated",
+        verb=verbs.ACTION_INVALIDATED,
         before=before,
         comment=progress.comment,
     )
@@ -356,7 +358,7 @@ def action_skip(*, tenant: Tenant, actor: User, progress_id: int) -> ActionProgr
     progress.completed_at = timezone.now()
     progress.save(update_fields=["status", "completed_at", "updated_at"])
     _audit_transition(
-        tenant=tenant, actor=actor, progress=progress, verb="action.skipped", before=before
+        tenant=tenant, actor=actor, progress=progress, verb=verbs.ACTION_SKIPPED, before=before
     )
     enrollment_advance_after_commit(tenant=tenant, enrollment_id=progress.enrollment_id)
     return progress

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
+from apps.onboarding import verbs
 from apps.onboarding.models import (
     Action,
     ActionProgress,
@@ -84,7 +85,7 @@ def partner_enroll(
     audit_record(
         tenant=tenant,
         actor=actor,
-        verb="onboarding.enrolled",
+        verb=verbs.ONBOARDING_ENROLLED,
         target=enrollment,
         partner_id=account.pk,
         data={"pipeline": pipeline.name, "stage": stages[0].name if stages else None},
@@ -92,7 +93,7 @@ def partner_enroll(
     onboarding_event_record(
         tenant=tenant,
         account_id=account.pk,
-        type="onboarding.enrolled",
+        type=verbs.ENROLLED_EVENT,
         reference=f"pipeline:{pipeline.pk}",
         data={"pipeline": pipeline.name},
         actor=actor,

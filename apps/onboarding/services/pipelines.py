@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from apps.audit.services import audit_record
 from apps.core.questions import question_key
+from apps.onboarding import verbs
 from apps.onboarding.models import (
     APPROVABLE_TYPES,
     Action,
@@ -68,7 +69,7 @@ def pipeline_create(
     if Pipeline.objects.filter(tenant=tenant, name=name, archived_at__isnull=True).exists():
         raise PipelineError(f"A pipeline called “{name}” already exists.")
     pipeline = Pipeline.objects.create(tenant=tenant, name=name, description=description)
-    audit_record(tenant=tenant, actor=actor, verb="pipeline.created", target=pipeline)
+    audit_record(tenant=tenant, actor=actor, verb=verbs.PIPELINE_CREATED, target=pipeline)
     return pipeline
 
 
@@ -84,7 +85,7 @@ def pipeline_update(
         raise PipelineError(f"A pipeline called “{name}” already exists.")
     pipeline.name, pipeline.description = name, description
     pipeline.save(update_fields=["name", "description"])
-    audit_record(tenant=tenant, actor=actor, verb="pipeline.updated", target=pipeline)
+    audit_record(tenant=tenant, actor=actor, verb=verbs.PIPELINE_UPDATED, target=pipeline)
     return pipeline
 
 
@@ -106,7 +107,7 @@ def pipeline_assign_types(
     audit_record(
         tenant=tenant,
         actor=actor,
-        verb="pipeline.types_assigned",
+        verb=verbs.PIPELINE_TYPES_ASSIGNED,
         target=pipeline,
         data={"types": sorted(t.name for t in partner_types)},
     )
@@ -146,7 +147,7 @@ def stage_create(
     audit_record(
         tenant=tenant,
         actor=actor,
-        verb="stage.created",
+        verb=verbs.STAGE_CREATED,
         target=stage,
         data={"pipeline": pipeline.name},
     )
@@ -159,7 +160,7 @@ def stage_update(
 ) -> Stage:
     stage.name, stage.description = _name(name, "stage"), description
     stage.save(update_fields=["name", "description"])
-    audit_record(tenant=tenant, actor=actor, verb="stage.updated", target=stage)
+    audit_record(tenant=tenant, actor=actor, verb=verbs.STAGE_UPDATED, target=stage)
     return stage
 
 
@@ -167,7 +168,7 @@ def stage_update(
 def stage_archive(*, tenant: Tenant, actor: User | None, stage: Stage) -> Stage:
     stage.archived_at = timezone.now()
     stage.save(update_fields=["archived_at"])
-    audit_record(tenant=tenant, actor=actor, verb="stage.archived", target=stage)
+    audit_record(tenant=tenant, actor=actor, verb=verbs.STAGE_ARCHIVED, target=stage)
     _advance_partners_at(tenant=tenant, stage_id=stage.pk)
     return stage
 
@@ -206,7 +207,7 @@ def stage_move(*, tenant: Tenant, actor: User | None, stage: Stage, direction: s
     audit_record(
         tenant=tenant,
         actor=actor,
-        verb="stage.moved_in_pipeline",
+        verb=verbs.STAGE_MOVED_IN_PIPELINE,
         target=stage,
         data={"direction": direction},
     )
@@ -226,7 +227,7 @@ def clean_form_fields(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not label:
             continue
         given = {str(r["key"]) for r in fields if r.get("key")}  # kept keys: never taken
-        key = str(raw.get("key") or question_key(label, taken=keys | given))[:50]
+        key = str(raw.get("key") or question_key(label, taken=given))[:50]
         if not FIELD_KEY.match(key or ""):
             key = f"field_{len(cleaned) + 1}"
         if key in keys:
@@ -301,7 +302,7 @@ def action_create(
     audit_record(
         tenant=tenant,
         actor=actor,
-        verb="action.created",
+        verb=verbs.ACTION_CREATED,
         target=action,
         data={"stage": stage.name, "type": type},
     )
@@ -317,7 +318,7 @@ def action_update(
     for key, value in fields.items():
         setattr(action, key, value)
     action.save()
-    audit_record(tenant=tenant, actor=actor, verb="action.updated", target=action)
+    audit_record(tenant=tenant, actor=actor, verb=verbs.ACTION_UPDATED, target=action)
     return action
 
 
@@ -325,7 +326,7 @@ def action_update(
 def action_archive(*, tenant: Tenant, actor: User | None, action: Action) -> Action:
     action.archived_at = timezone.now()
     action.save(update_fields=["archived_at"])
-    audit_record(tenant=tenant, actor=actor, verb="action.archived", target=action)
+    audit_record(tenant=tenant, actor=actor, verb=verbs.ACTION_ARCHIVED, target=action)
     _advance_partners_at(tenant=tenant, stage_id=action.stage_id)
     return action
 

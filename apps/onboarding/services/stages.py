@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.audit.services import audit_record
+from apps.onboarding import verbs
 from apps.onboarding.models import (
     DONE_STATUSES,
     ActionProgress,
@@ -153,7 +154,7 @@ def _close_current_stage(
     onboarding_event_record(
         tenant=tenant,
         account_id=enrollment.partner_account_id,
-        type="onboarding.stage_completed",
+        type=verbs.STAGE_COMPLETED_EVENT,
         reference=f"stage:{stage.pk}",
         data={"stage": stage.name},
         actor=actor,
@@ -175,7 +176,7 @@ def enrollment_complete(
     audit_record(
         tenant=tenant,
         actor=actor,
-        verb="onboarding.completed",
+        verb=verbs.ONBOARDING_COMPLETED,
         target=enrollment,
         partner_id=enrollment.partner_account_id,
         data={
@@ -186,7 +187,7 @@ def enrollment_complete(
     onboarding_event_record(
         tenant=tenant,
         account_id=enrollment.partner_account_id,
-        type="onboarding.completed",
+        type=verbs.COMPLETED_EVENT,
         reference=f"pipeline:{enrollment.pipeline_id}",
         data={"pipeline": enrollment.pipeline.name},
         actor=actor,
@@ -212,7 +213,7 @@ def _enter_stage(
     audit_record(
         tenant=tenant,
         actor=actor,
-        verb="stage.moved",
+        verb=verbs.STAGE_MOVED,
         target=enrollment,
         partner_id=enrollment.partner_account_id,
         data={
