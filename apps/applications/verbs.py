@@ -86,3 +86,7 @@ INVITATION_ACCEPTED = audit_verb(
 SETTINGS_CHANGED = audit_verb(
     "applications.settings_changed", _("Applications settings changed <strong>{target}</strong>")
 )
+
+
+# The verbs the applicant's own steps record: the history names the applicant as their actor.
+APPLICANT_VERBS = frozenset({APPLICATION_RECEIVED, APPLICATION_UPDATED, APPLICATION_CONFIRMED})

@@ -43,6 +43,8 @@ CALL_LOGGED_EVENT = event_type("call.logged", _("Call logged"))
 REVIEW_SCHEDULED_EVENT = event_type("review.scheduled", _("90-day review scheduled"))
 REVIEW_HELD_EVENT = event_type("review.held", _("90-day review held"))
 PLAN_DOCUMENTED_EVENT = event_type("plan.documented", _("Joint business plan documented"))
+# Every certification event type starts with this (an LMS may send others, e.g. ".expired").
+CERTIFICATION_PREFIX = "certification."
 CERTIFICATION_ATTEMPTED_EVENT = event_type("certification.attempted", _("Certification attempted"))
 CERTIFICATION_PASSED_EVENT = event_type("certification.passed", _("Certification passed"))
 CERTIFICATION_FAILED_EVENT = event_type("certification.failed", _("Certification failed"))

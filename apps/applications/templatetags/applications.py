@@ -1,6 +1,7 @@
 from django import template
 
 from apps.applications.selectors import applications_pending_count
+from apps.applications.verbs import APPLICANT_VERBS
 
 register = template.Library()
 
@@ -17,3 +18,9 @@ def pending_applications(context) -> int:
         cached = applications_pending_count(tenant=tenant)
         request._pending_applications = cached
     return cached
+
+
+@register.filter
+def by_applicant(verb: str) -> bool:
+    """Whether an audit verb records a step the applicant took (received, updated, confirmed)."""
+    return verb in APPLICANT_VERBS

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from apps.milestones import verbs
 from apps.milestones.models import Alert, BusinessPlan, BusinessPlanItem
 from apps.milestones.selectors.timeline import partner_milestone_timeline
 from apps.partners.models import PartnerAccount, PartnerEvent
@@ -30,11 +31,13 @@ def review_package(
     events = PartnerEvent.objects.filter(tenant=tenant, account=account).select_related(
         "recorded_by"
     )
-    certifications = list(events.filter(type__startswith="certification.").order_by("occurred_at"))
-    deals = list(events.filter(type="deal.registered").order_by("occurred_at", "id"))
+    certifications = list(
+        events.filter(type__startswith=verbs.CERTIFICATION_PREFIX).order_by("occurred_at")
+    )
+    deals = list(events.filter(type=verbs.DEAL_REGISTERED_EVENT).order_by("occurred_at", "id"))
     first_deal = deals[0] if deals else None
     enrollment = enrollment_for_partner(tenant=tenant, partner_account_id=account.pk)
-    reviews = list(events.filter(type="review.held").order_by("-occurred_at")[:1])
+    reviews = list(events.filter(type=verbs.REVIEW_HELD_EVENT).order_by("-occurred_at")[:1])
     plan = (
         BusinessPlan.objects.filter(tenant=tenant, account=account)
         .select_related("created_by")
@@ -54,7 +57,7 @@ def review_package(
         "ready": now >= ready_at,
         "ready_at": ready_at,
         "certifications": certifications,
-        "certified": [e for e in certifications if e.type == "certification.passed"],
+        "certified": [e for e in certifications if e.type == verbs.CERTIFICATION_PASSED_EVENT],
         "deals": deals,
         "first_deal": first_deal,
         "days_to_first_deal": (first_deal.occurred_at - enrolled_at).days if first_deal else None,

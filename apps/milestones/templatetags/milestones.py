@@ -3,6 +3,7 @@ from datetime import datetime
 from django import template
 from django.utils import timezone
 
+from apps.milestones import verbs
 from apps.milestones.alert_badge import open_alert_count_cached
 from apps.milestones.models import Alert
 from apps.milestones.services.alerts import ALERT_DONE_STATUSES
@@ -81,3 +82,13 @@ def due_in(moment: datetime, now: datetime | None = None) -> str:
 @register.filter
 def source_label(source: str) -> str:
     return event_source_label(source)
+
+
+@register.filter
+def certification_outcome(event_type: str) -> str:
+    """ "passed", "failed", or the rest of a certification event's type ("attempted", …)."""
+    if event_type == verbs.CERTIFICATION_PASSED_EVENT:
+        return "passed"
+    if event_type == verbs.CERTIFICATION_FAILED_EVENT:
+        return "failed"
+    return event_type.removeprefix(verbs.CERTIFICATION_PREFIX)
