@@ -8,9 +8,7 @@ from django_scopes import scope
 from apps.onboarding.models import ActionProgress, ActionType, Enrollment, StageProgress
 from apps.onboarding.selectors import enrollments_due_for_advance_all_tenants
 from apps.onboarding.services import (
-    action_complete,
     action_skip,
-    action_validate,
     partner_enroll,
 )
 from apps.onboarding.services.reconcile import onboarding_reconcile_all_tenants
@@ -21,21 +19,11 @@ pytestmark = pytest.mark.django_db
 
 
 def _enrollment(journey):
-    with scope(tenant=journey.pipeline.tenant):
-        return Enrollment.objects.select_related("current_stage").get(pk=journey.enrollment.pk)
+    return journey.reloaded()
 
 
 def _complete(acme, journey, title, validate=True):
-    progress = journey.progress(title)
-    with scope(tenant=acme.tenant):
-        action_complete(
-            tenant=acme.tenant,
-            actor=acme.partner_user,
-            progress_id=progress.pk,
-            submission={"legal_name": "X"},
-        )
-        if validate and journey.actions[title].requires_approval:
-            action_validate(tenant=acme.tenant, actor=acme.cam, progress_id=progress.pk)
+    journey.complete(acme, title, validate=validate)
 
 
 def test_reconciliation_repairs_a_lost_advance(acme, journey, globex):

@@ -9,10 +9,8 @@ from apps.audit.models import AuditEvent
 from apps.onboarding.models import Enrollment, EnrollmentStatus, StageProgress, StageStatus
 from apps.onboarding.services import (
     InvalidTransition,
-    action_complete,
     action_invalidate,
     action_skip,
-    action_validate,
     enrollment_advance,
     stage_move_next,
 )
@@ -27,21 +25,11 @@ pytestmark = pytest.mark.django_db
 
 
 def _enrollment(journey):
-    with scope(tenant=journey.pipeline.tenant):
-        return Enrollment.objects.select_related("current_stage").get(pk=journey.enrollment.pk)
+    return journey.reloaded()
 
 
 def _complete(acme, journey, title, validate=True):
-    progress = journey.progress(title)
-    with scope(tenant=acme.tenant):
-        action_complete(
-            tenant=acme.tenant,
-            actor=acme.partner_user,
-            progress_id=progress.pk,
-            submission={"legal_name": "X"},
-        )
-        if validate and journey.actions[title].requires_approval:
-            action_validate(tenant=acme.tenant, actor=acme.cam, progress_id=progress.pk)
+    journey.complete(acme, title, validate=validate)
 
 
 def _advance(acme, journey):
