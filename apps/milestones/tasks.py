@@ -9,7 +9,8 @@ from django.utils import timezone
 from django_scopes import scope
 
 from apps.milestones.selectors.alerts import digest_recipients_all_tenants
-from apps.milestones.services import alert_digest_send, milestone_sweep_all_tenants
+from apps.milestones.services.alerts import alert_digest_send
+from apps.milestones.services.sweep import milestone_sweep_all_tenants
 from apps.tenancy.models import Tenant
 
 logger = logging.getLogger(__name__)
