@@ -1,5 +1,5 @@
 """Samples for the isolation walker: an API key of the program (console pages only; the
-API itself is tested in tests/api/test_events_api.py)."""
+API itself is tested in tests/api/test_views.py)."""
 
 from apps.api.models import ApiKey
 
