@@ -7,3 +7,6 @@ from apps.audit.vocabulary import audit_verb
 PROGRAM_CREATED = audit_verb("program.created", _("Created the program"))
 STAFF_ADDED = audit_verb("staff.added", _("Added {user} to the program staff"))
 STAFF_ROLE_CHANGED = audit_verb("staff.role_changed", _("Changed {user}’s staff role"))
+PROGRAM_COMPLETED = audit_verb(
+    "program.completed", _("Installed the program’s missing starting data")
+)

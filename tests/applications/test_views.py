@@ -368,7 +368,9 @@ def test_settings_errors_are_422_and_save_nothing(acme, client_for):
     assert response.status_code == 422
     assert b"Give at least two choices" in response.content
     with scope(tenant=acme.tenant):
-        assert not ProgramSettings.objects.exists()
+        # The program's default settings (installed with it) are unchanged.
+        assert ProgramSettings.objects.get().questions == []
+        assert not AuditEvent.objects.filter(verb="applications.settings_changed").exists()
 
 
 def test_cams_cannot_change_settings(acme, client_for):

@@ -40,6 +40,7 @@ from apps.applications.services.invitations import (  # noqa: F401
 )
 from apps.applications.services.program import (  # noqa: F401
     cam_for_new_partner,
+    program_settings_install,
     program_settings_update,
 )
 from apps.applications.services.transitions import (  # noqa: F401

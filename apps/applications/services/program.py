@@ -23,6 +23,12 @@ SETTINGS_FIELDS = (
 )
 
 
+def program_settings_install(*, tenant) -> bool:
+    """Give the program its settings row with the defaults, unless it has one. True if new."""
+    _, created = ProgramSettings.objects.get_or_create(tenant=tenant)
+    return created
+
+
 @transaction.atomic
 def program_settings_update(*, tenant, actor, **fields) -> ProgramSettings:
     """Change the application settings; the audit event records each changed value."""
