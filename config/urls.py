@@ -30,6 +30,7 @@ urlpatterns = [
     path("api/v1/", include("apps.api.urls")),
     path("portal/", include("apps.home.urls_portal")),
     path("portal/", include("apps.content.urls_portal")),
+    path("portal/suspended/", include("apps.partners.urls_portal")),
     path("portal/onboarding/", include("apps.onboarding.urls_portal")),
     path("portal/team-requests/", include("apps.applications.urls_portal")),
     path("notifications/", include("apps.notifications.urls")),

@@ -129,6 +129,7 @@ def openapi_document(*, server_url: str) -> dict:
                         "400": _error("The request is not valid; `fields` says why."),
                         "401": _error("The API key is missing, unknown or revoked."),
                         "404": _error("No partner of this program has that id or domain."),
+                        "409": _error("The partner is suspended; nothing was recorded."),
                         "422": _error("The Idempotency-Key was used for a different event."),
                     },
                 }

@@ -23,7 +23,7 @@ from apps.api.openapi import (
 from apps.api.services import api_key_authenticate
 from apps.milestones.models import Milestone
 from apps.milestones.services import milestone_event_record
-from apps.partners.models import PartnerAccount, PartnerDomain
+from apps.partners.models import PartnerAccount, PartnerDomain, PartnerStatus
 from apps.tenancy.selectors import tenant_absolute_url
 
 API_KEY = "api_key"  # the access rule of the API's views (not session-based)
@@ -214,6 +214,12 @@ def api_events(request):
     account = _partner(request.tenant, clean)
     if account is None:
         return _error(404, "not_found", "No partner of this program has that id or domain.")
+    if account.status == PartnerStatus.SUSPENDED:
+        return _error(
+            409,
+            "partner_suspended",
+            "This partner is suspended: its events complete nothing until it is reactivated.",
+        )
     result = milestone_event_record(
         tenant=request.tenant,
         account_id=account.pk,

@@ -8,6 +8,10 @@ the views show, and sets it on `request.partner_account`. The rule is recorded o
 (`view.access`) like every other access rule, so the isolation walker checks these views too.
 
 Portal views read the signed-in partner user's own account with `portal_partner_account`.
+
+A suspended account's users are turned away from every portal view by `portal_suspended_gate`,
+registered with the tenancy portal decorators (`portal_gate_register`, in PartnersConfig.ready):
+they are sent to `/portal/suspended/` (the one page they can open, `portal_ungated_view`).
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ from functools import wraps
 from typing import Any
 
 from django.http import Http404, HttpResponseBase
+from django.shortcuts import redirect
 
-from apps.partners.models import PartnerAccount
+from apps.partners.models import PartnerAccount, PartnerStatus
 from apps.partners.selectors import partner_account_get, partner_account_of_membership
 from apps.tenancy.access import AccessView, View, console_admin_view, console_view
 from apps.tenancy.http import MemberRequest, TenantRequest
@@ -55,11 +60,28 @@ console_partner_view = _with_partner_account(console_view)
 console_admin_partner_view = _with_partner_account(console_admin_view)
 
 
+def _portal_account_or_none(request: TenantRequest) -> PartnerAccount | None:
+    """The signed-in partner user's account (the selector reads it once per request)."""
+    if request.membership is None:
+        return None
+    return partner_account_of_membership(membership=request.membership)
+
+
 def portal_partner_account(request: TenantRequest) -> PartnerAccount:
     """The account of the signed-in partner user (portal views); 404 if they have none."""
-    if request.membership is None:
-        raise Http404
-    account = partner_account_of_membership(membership=request.membership)
+    account = _portal_account_or_none(request)
     if account is None:
         raise Http404
     return account
+
+
+def portal_account_is_suspended(request: TenantRequest) -> bool:
+    account = _portal_account_or_none(request)
+    return account is not None and account.status == PartnerStatus.SUSPENDED
+
+
+def portal_suspended_gate(request: TenantRequest) -> HttpResponseBase | None:
+    """Send a suspended account's user to the page saying so, instead of any portal view."""
+    if portal_account_is_suspended(request):
+        return redirect("partners_portal:suspended")
+    return None

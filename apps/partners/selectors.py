@@ -120,15 +120,24 @@ def partner_users_of(*, tenant, account: PartnerAccount):
     )
 
 
+_ACCOUNT_CACHE = "_partner_account_of_membership"
+
+
 def partner_account_of_membership(*, membership: Membership) -> PartnerAccount | None:
+    """The partner account of a partner-role membership, read once per membership instance
+    (like Django's related-object cache): a request's membership is one object, so the portal's
+    suspension gate and the view share one query."""
     if membership.role not in (Role.PARTNER_ADMIN, Role.PARTNER_USER):
         return None
-    link = (
-        PartnerUser.objects.filter(tenant_id=membership.tenant_id, membership=membership)
-        .select_related("account", "account__partner_type")
-        .first()
-    )
-    return link.account if link else None
+    if _ACCOUNT_CACHE not in membership.__dict__:
+        link = (
+            PartnerUser.objects.filter(tenant_id=membership.tenant_id, membership=membership)
+            .select_related("account", "account__partner_type")
+            .first()
+        )
+        membership.__dict__[_ACCOUNT_CACHE] = link.account if link else None
+    account: PartnerAccount | None = membership.__dict__[_ACCOUNT_CACHE]
+    return account
 
 
 # --- Set-based reads for higher layers (the milestones sweep) --------------------------------

@@ -7,4 +7,6 @@ urlpatterns = [
     path("", views.partner_explorer, name="explorer"),
     path("export.csv", views.partner_explorer_export, name="export"),
     path("<int:partner_id>/", views.partner_detail, name="detail"),
+    path("<int:partner_id>/suspend/", views.partner_suspend_view, name="suspend"),
+    path("<int:partner_id>/reactivate/", views.partner_reactivate_view, name="reactivate"),
 ]

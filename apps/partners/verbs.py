@@ -29,6 +29,14 @@ PARTNER_USER_ADDED = audit_verb(
 PARTNER_USER_ROLE_CHANGED = audit_verb(
     "partner.user_role_changed", _("Changed {user}’s role in <strong>{target}</strong>")
 )
+PARTNER_SUSPENDED = audit_verb(
+    "partner.suspended",
+    _("Suspended partner account <strong>{target}</strong>"),
+    when={"reason": _("Suspended partner account <strong>{target}</strong>: {reason}")},
+)
+PARTNER_REACTIVATED = audit_verb(
+    "partner.reactivated", _("Reactivated partner account <strong>{target}</strong>")
+)
 # Recorded for the milestones sweep (partner_accounts_activate_many / _mark_dark_many).
 PARTNER_ACTIVATED = audit_verb(
     "partner.activated", _("Partner activated <strong>{target}</strong>")

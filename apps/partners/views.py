@@ -1,14 +1,24 @@
 import csv
+from collections.abc import Callable
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 from django_scopes import scope
 
 from apps.audit.selectors import audit_events_for_partner
-from apps.partners.access import PartnerRequest, console_partner_view
+from apps.partners.access import (
+    PartnerRequest,
+    console_partner_view,
+    portal_account_is_suspended,
+    portal_partner_account,
+)
 from apps.partners.forms import ExplorerFilterForm
+from apps.partners.models import PartnerAccount
 from apps.partners.selectors import (
     channel_managers_for,
     partner_explorer_export_rows,
@@ -17,7 +27,14 @@ from apps.partners.selectors import (
     partner_types_for,
     partner_users_of,
 )
-from apps.tenancy.access import console_view
+from apps.partners.services import (
+    PartnerError,
+    partner_reactivate,
+    partner_status_events,
+    partner_suspend,
+)
+from apps.tenancy.access import console_view, portal_ungated_view
+from apps.tenancy.http import TenantRequest
 
 PAGE_SIZE = 25
 
@@ -117,10 +134,62 @@ def partner_detail(request: PartnerRequest, partner_id: int) -> HttpResponse:
             "nav": "partners",
             "tab": "overview",
             "account": account,
+            "status_events": partner_status_events(account),
             "domains": list(account.domains.filter(tenant=request.tenant)),
             "users": list(partner_users_of(tenant=request.tenant, account=account)),
             "timeline": list(
                 audit_events_for_partner(tenant=request.tenant, partner_id=account.pk)
             ),
         },
+    )
+
+
+def _partner_status_change(
+    request: PartnerRequest, service: Callable[..., PartnerAccount], done: str
+) -> HttpResponse:
+    account = request.partner_account
+    try:
+        service(
+            tenant=request.tenant,
+            actor=request.user,
+            account_id=account.pk,
+            reason=request.POST.get("reason", ""),
+        )
+    except PartnerError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, done % {"name": account.name})
+    return redirect("partners:detail", partner_id=account.pk)
+
+
+@console_partner_view
+@require_POST
+def partner_suspend_view(request: PartnerRequest, partner_id: int) -> HttpResponse:
+    return _partner_status_change(
+        request,
+        partner_suspend,
+        _("“%(name)s” is suspended: its users can no longer use the portal."),
+    )
+
+
+@console_partner_view
+@require_POST
+def partner_reactivate_view(request: PartnerRequest, partner_id: int) -> HttpResponse:
+    return _partner_status_change(
+        request,
+        partner_reactivate,
+        _("“%(name)s” is active again: its users are back where they left off."),
+    )
+
+
+@portal_ungated_view
+def portal_suspended(request: TenantRequest) -> HttpResponse:
+    """The one portal page a suspended account's users can open (403, saying why)."""
+    if not portal_account_is_suspended(request):
+        return redirect("portal:home")
+    return render(
+        request,
+        "portal/suspended.html",
+        {"account": portal_partner_account(request)},
+        status=403,
     )

@@ -45,6 +45,18 @@ AREA_ROLES = {
 
 
 View = Callable[..., HttpResponseBase]
+# Checks every portal view runs after its role check (a higher layer registers them in its
+# AppConfig.ready, e.g. partners turns a suspended account's users away). A gate returns a
+# response to send instead of the view, or None to let the request through.
+PortalGate = Callable[[TenantRequest], HttpResponseBase | None]
+PORTAL_GATES: list[PortalGate] = []
+
+
+def portal_gate_register(gate: PortalGate) -> PortalGate:
+    """Run `gate` before every gated portal view (idempotent)."""
+    if gate not in PORTAL_GATES:
+        PORTAL_GATES.append(gate)
+    return gate
 
 
 class AccessView(Protocol):
@@ -55,7 +67,7 @@ class AccessView(Protocol):
     def __call__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase: ...
 
 
-def _require(access: str) -> Callable[[View], AccessView]:
+def _require(access: str, *, gated: bool = True) -> Callable[[View], AccessView]:
     def decorator(view: View) -> AccessView:
         @wraps(view)
         def wrapper(request: TenantRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
@@ -70,6 +82,11 @@ def _require(access: str) -> Callable[[View], AccessView]:
                 if membership.role in AREA_ROLES[access]:
                     raise PermissionDenied
                 raise Http404
+            if gated and access in (PORTAL, PORTAL_ADMIN):
+                for gate in PORTAL_GATES:
+                    refusal = gate(request)
+                    if refusal is not None:
+                        return refusal
             return view(request, *args, **kwargs)
 
         checked = cast(AccessView, wrapper)
@@ -96,3 +113,5 @@ console_view = _require(CONSOLE)
 console_admin_view = _require(CONSOLE_ADMIN)
 portal_view = _require(PORTAL)
 portal_admin_view = _require(PORTAL_ADMIN)
+# A portal page the gates must not turn away (the page a gate sends the user to).
+portal_ungated_view = _require(PORTAL, gated=False)

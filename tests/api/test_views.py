@@ -191,3 +191,20 @@ def test_the_query_count_is_constant(
             assert post_event(body, idempotency_key="a").status_code == 200
         with django_assert_max_num_queries(len(first)):
             assert post_event({**body, "type": "deal.registered"}).status_code == 201
+
+
+def test_a_suspended_partners_events_are_refused_until_reactivated(acme, post_event):
+    from apps.partners.services import partner_reactivate, partner_suspend
+
+    body = {"partner_id": acme.partner.pk, "type": "deal.registered", "reference": "DR-5"}
+    with scope(tenant=acme.tenant):
+        partner_suspend(tenant=acme.tenant, actor=acme.cam, account_id=acme.partner.pk)
+    for named in (body, {**body, "partner_id": None, "partner_domain": "one.acme.test"}):
+        named = {k: v for k, v in named.items() if v is not None}
+        response = post_event(named, idempotency_key="crm-deal-5")
+        assert response.status_code == 409
+        assert response.json()["error"]["code"] == "partner_suspended"
+    assert _events(acme) == []
+    with scope(tenant=acme.tenant):
+        partner_reactivate(tenant=acme.tenant, actor=acme.cam, account_id=acme.partner.pk)
+    assert post_event(body, idempotency_key="crm-deal-5").status_code == 201

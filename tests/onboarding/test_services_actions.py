@@ -270,3 +270,23 @@ def test_cam_buttons_are_the_events_the_table_allows(acme, journey):
             and (event not in GUARDS or GUARDS[event].allows(row))
         ]
         assert allowed_events(row) == expected == buttons, (status, validated)
+
+
+def test_a_suspended_partner_cannot_complete_and_resumes_where_it_was(acme, journey):
+    from apps.partners.services import partner_reactivate, partner_suspend
+
+    journey.complete(acme, "Legal details")
+    legal_before = _status(journey.progress("Legal details"))
+    tax = journey.progress("Tax form")
+    tax_before = _status(tax)
+    with scope(tenant=acme.tenant):
+        partner_suspend(tenant=acme.tenant, actor=acme.cam, account_id=acme.partner.pk)
+    with pytest.raises(InvalidTransition, match="suspended"):
+        _run("complete", acme, tax)
+    assert _status(tax) == tax_before
+    with scope(tenant=acme.tenant):
+        partner_reactivate(tenant=acme.tenant, actor=acme.cam, account_id=acme.partner.pk)
+    assert _status(journey.progress("Legal details")) == legal_before == S.COMPLETED
+    assert journey.reloaded().current_stage == journey.stages[0]
+    _run("complete", acme, tax)
+    assert _status(tax) == S.COMPLETED

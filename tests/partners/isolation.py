@@ -1,2 +1,7 @@
 def samples(program):
-    return {"partners:detail": {"partner_id": program.partner.pk}}
+    pk = program.partner.pk
+    return {
+        "partners:detail": {"partner_id": pk},
+        "partners:suspend": {"partner_id": pk},
+        "partners:reactivate": {"partner_id": pk},
+    }

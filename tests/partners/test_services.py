@@ -1,14 +1,21 @@
 import pytest
 from django_scopes import scope
 
-from apps.partners.models import PartnerType, PartnerUser
+from apps.audit.models import AuditEvent
+from apps.partners import services as partner_services
+from apps.partners.models import PartnerAccount, PartnerStatus, PartnerType, PartnerUser
 from apps.partners.services import (
+    PARTNER_STATUS_TRANSITIONS,
     PartnerError,
     partner_account_create,
     partner_domain_add,
+    partner_reactivate,
+    partner_status_events,
+    partner_suspend,
     partner_user_add,
 )
 from apps.tenancy.models import Role
+from tests.conftest import in_scope, race
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +142,111 @@ def test_partner_events_are_idempotent_by_key(acme):
                 tenant=acme.tenant, account_id=acme.partner.pk, type="x", source="carrier-pigeon"
             )
         assert PartnerEvent.objects.filter(type="deal.registered").count() == 1
+
+
+# --- Suspend and reactivate ------------------------------------------------------------------
+
+
+def _status_events(program):
+
+    with scope(tenant=program.tenant):
+        return list(
+            AuditEvent.objects.filter(
+                tenant=program.tenant,
+                partner_id=program.partner.pk,
+                verb__in=["partner.suspended", "partner.reactivated"],
+            )
+            .order_by("pk")
+            .values_list("verb", "data")
+        )
+
+
+def test_suspend_then_reactivate_is_audited_with_from_and_to(acme):
+
+    with scope(tenant=acme.tenant):
+        account = partner_suspend(
+            tenant=acme.tenant, actor=acme.cam, account_id=acme.partner.pk, reason=" Unpaid "
+        )
+        assert account.status == PartnerStatus.SUSPENDED
+        account.refresh_from_db()
+        assert account.status == PartnerStatus.SUSPENDED
+        account = partner_reactivate(
+            tenant=acme.tenant, actor=acme.admin, account_id=acme.partner.pk
+        )
+        account.refresh_from_db()
+        assert account.status == PartnerStatus.ACTIVE
+    assert _status_events(acme) == [
+        ("partner.suspended", {"from": "active", "to": "suspended", "reason": "Unpaid"}),
+        ("partner.reactivated", {"from": "suspended", "to": "active"}),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("service", "status"),
+    [("partner_suspend", "suspended"), ("partner_reactivate", "active")],
+)
+def test_refused_transitions_change_nothing(acme, service, status):
+
+    with scope(tenant=acme.tenant):
+        PartnerAccount.objects.filter(pk=acme.partner.pk).update(status=status)
+        before = AuditEvent.objects.filter(tenant=acme.tenant).count()
+        with pytest.raises(PartnerError, match=f"already {status}"):
+            getattr(partner_services, service)(
+                tenant=acme.tenant, actor=acme.cam, account_id=acme.partner.pk
+            )
+        assert PartnerAccount.objects.get(pk=acme.partner.pk).status == status
+        assert AuditEvent.objects.filter(tenant=acme.tenant).count() == before
+
+
+def test_the_transition_table_drives_the_buttons(acme):
+
+    assert set(PARTNER_STATUS_TRANSITIONS) == {"suspend", "reactivate"}
+    for status in PartnerStatus:
+        acme.partner.status = status
+        events = partner_status_events(acme.partner)
+        assert len(events) == 1
+        (event,) = events
+        sources, target = PARTNER_STATUS_TRANSITIONS[event]
+        assert status in sources and target != status
+
+
+@pytest.mark.parametrize("who", ["partner_admin", "partner_user", "other_partner_user", None])
+def test_only_staff_can_suspend(acme, who):
+
+    actor = getattr(acme, who) if who else None
+    with scope(tenant=acme.tenant):
+        with pytest.raises(PartnerError, match="Only the program’s staff"):
+            partner_suspend(tenant=acme.tenant, actor=actor, account_id=acme.partner.pk)
+        assert PartnerAccount.objects.get(pk=acme.partner.pk).status == PartnerStatus.ACTIVE
+
+
+def test_staff_of_another_program_cannot_suspend(acme, globex):
+
+    with (
+        scope(tenant=acme.tenant),
+        pytest.raises(PartnerError, match="Only the program’s staff"),
+    ):
+        partner_suspend(tenant=acme.tenant, actor=globex.admin, account_id=acme.partner.pk)
+    # The other program's own staff, aiming at this program's account: unknown there.
+    with (
+        scope(tenant=globex.tenant),
+        pytest.raises(PartnerError, match="Unknown partner account"),
+    ):
+        partner_suspend(tenant=globex.tenant, actor=globex.admin, account_id=acme.partner.pk)
+    with scope(tenant=acme.tenant):
+        assert PartnerAccount.objects.get(pk=acme.partner.pk).status == PartnerStatus.ACTIVE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_cams_racing_to_suspend_suspend_once(acme):
+
+    results = race(
+        in_scope(acme.tenant, partner_suspend, actor=acme.cam, account_id=acme.partner.pk),
+        in_scope(acme.tenant, partner_suspend, actor=acme.admin, account_id=acme.partner.pk),
+    )
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert len(errors) == 1 and isinstance(errors[0], PartnerError), results
+    assert "already suspended" in str(errors[0])
+    with scope(tenant=acme.tenant):
+        assert PartnerAccount.objects.get(pk=acme.partner.pk).status == PartnerStatus.SUSPENDED
+    assert [verb for verb, _ in _status_events(acme)] == ["partner.suspended"]

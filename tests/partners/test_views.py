@@ -5,6 +5,7 @@ import pytest
 from django_scopes import scope, scopes_disabled
 
 from apps.partners.models import PartnerAccount, PartnerDomain, PartnerStatus, PartnerType, Tier
+from apps.tenancy import access
 
 pytestmark = pytest.mark.django_db
 
@@ -152,3 +153,150 @@ def test_partner_detail_query_count(acme, client_for, django_assert_max_num_quer
     client.get("/console/")
     with django_assert_max_num_queries(10):
         assert client.get(f"/console/partners/{acme.partner.pk}/").status_code == 200
+
+
+# --- Suspend and reactivate ------------------------------------------------------------------
+
+
+def _status(program):
+    with scope(tenant=program.tenant):
+        return PartnerAccount.objects.get(pk=program.partner.pk).status
+
+
+def _set_status(program, status):
+    with scope(tenant=program.tenant):
+        PartnerAccount.objects.filter(pk=program.partner.pk).update(status=status)
+
+
+def test_the_partner_page_offers_suspend_then_reactivate(acme, client_for):
+    client = client_for(acme, acme.cam)
+    page = client.get(f"/console/partners/{acme.partner.pk}/")
+    assert page.context["status_events"] == {"suspend"}
+    assert f'action="/console/partners/{acme.partner.pk}/suspend/"' in page.text
+    assert "/reactivate/" not in page.text
+
+    response = client.post(f"/console/partners/{acme.partner.pk}/suspend/", {"reason": "Unpaid"})
+    assert response.status_code == 302
+    assert response["Location"] == f"/console/partners/{acme.partner.pk}/"
+    assert _status(acme) == PartnerStatus.SUSPENDED
+    page = client.get(response["Location"])
+    assert "is suspended" in page.text
+    assert page.context["status_events"] == {"reactivate"}
+    assert f'action="/console/partners/{acme.partner.pk}/reactivate/"' in page.text
+    assert "/suspend/" not in page.text
+    assert "Suspended partner account" in page.text  # the timeline
+
+    response = client.post(f"/console/partners/{acme.partner.pk}/reactivate/")
+    assert response.status_code == 302
+    assert _status(acme) == PartnerStatus.ACTIVE
+    assert "is active again" in client.get(response["Location"]).text
+
+
+@pytest.mark.parametrize(("action", "status"), [("suspend", "suspended"), ("reactivate", "active")])
+def test_a_refused_transition_says_so_and_changes_nothing(acme, client_for, action, status):
+    _set_status(acme, status)
+    client = client_for(acme, acme.admin)
+    response = client.post(f"/console/partners/{acme.partner.pk}/{action}/", follow=True)
+    assert response.status_code == 200
+    assert f"already {status}" in response.text
+    assert _status(acme) == status
+
+
+@pytest.mark.parametrize("action", ["suspend", "reactivate"])
+def test_suspend_and_reactivate_only_accept_post(acme, client_for, action):
+    response = client_for(acme, acme.cam).get(f"/console/partners/{acme.partner.pk}/{action}/")
+    assert response.status_code == 405
+    assert _status(acme) == PartnerStatus.ACTIVE
+
+
+def test_the_other_tenant_gets_404(acme, globex, client_for):
+    for user in (globex.admin, globex.cam):
+        # Their own host, this program's partner id: not theirs.
+        response = client_for(globex, user).post(f"/console/partners/{acme.partner.pk}/suspend/")
+        assert response.status_code == 404
+        # This program's host: they are strangers here.
+        response = client_for(acme, user).post(f"/console/partners/{acme.partner.pk}/suspend/")
+        assert response.status_code == 404
+    assert _status(acme) == PartnerStatus.ACTIVE
+
+
+@pytest.mark.parametrize("who", ["partner_admin", "partner_user", "other_partner_user"])
+def test_a_partner_user_cannot_suspend(acme, client_for, who):
+    client = client_for(acme, getattr(acme, who))
+    for account in (acme.partner, acme.other_partner):
+        response = client.post(f"/console/partners/{account.pk}/suspend/")
+        assert response.status_code == 404
+    assert _status(acme) == PartnerStatus.ACTIVE
+
+
+def _portal_routes():
+    from tests.tenancy.test_isolation import product_routes
+
+    return [
+        (route, name, callback.access)
+        for route, callback, name in product_routes()
+        if callback.access in (access.PORTAL, access.PORTAL_ADMIN)
+        and name != "partners_portal:suspended"
+    ]
+
+
+@pytest.mark.usefixtures("milestone_template")
+@pytest.mark.parametrize("who", ["partner_admin", "partner_user"])
+def test_a_suspended_partners_users_get_the_suspended_page_for_every_portal_url(
+    acme, client_for, who
+):
+    from tests.tenancy.test_isolation import _fingerprint, _path, _samples
+
+    samples = _samples(acme)
+    routes = _portal_routes()
+    assert {"portal:home", "content_portal:asset_download", "onboarding_portal:journey"} <= {
+        name for _, name, _ in routes
+    }
+    _set_status(acme, PartnerStatus.SUSPENDED)
+    client = client_for(acme, getattr(acme, who))
+    before = _fingerprint()
+    for route, name, rule in routes:
+        path = _path(route, samples.get(name, {}))
+        for method in ("get", "post"):
+            response = getattr(client, method)(path)
+            if rule == access.PORTAL_ADMIN and who == "partner_user":
+                # Refused by the role check before the suspension is looked at.
+                assert response.status_code == 403, (method, path, response.status_code)
+                continue
+            assert response.status_code == 302, (method, path, response.status_code)
+            assert response["Location"] == "/portal/suspended/", (method, path)
+    assert _fingerprint() == before  # no download recorded, no action completed
+
+    page = client.get("/portal/suspended/")
+    assert page.status_code == 403
+    assert "Your partner account is suspended" in page.text
+    assert 'class="portal-nav"' not in page.text  # nothing else to open
+
+
+def test_the_other_account_is_not_affected(acme, client_for):
+    _set_status(acme, PartnerStatus.SUSPENDED)
+    client = client_for(acme, acme.other_partner_user)
+    assert client.get("/portal/").status_code == 200
+    # Not suspended: the suspended page sends them home.
+    response = client.get("/portal/suspended/")
+    assert response.status_code == 302 and response["Location"] == "/portal/"
+
+
+def test_the_suspended_page_is_for_partners_only(acme, globex, client_for):
+    for user in (acme.admin, acme.cam, globex.partner_admin):
+        assert client_for(acme, user).get("/portal/suspended/").status_code == 404
+
+
+def test_reactivation_restores_access(acme, client_for):
+    from apps.partners.services import partner_reactivate, partner_suspend
+
+    client = client_for(acme, acme.partner_user)
+    assert client.get("/portal/").status_code == 200
+    with scope(tenant=acme.tenant):
+        partner_suspend(tenant=acme.tenant, actor=acme.cam, account_id=acme.partner.pk)
+    response = client.get("/portal/")
+    assert response.status_code == 302 and response["Location"] == "/portal/suspended/"
+    with scope(tenant=acme.tenant):
+        partner_reactivate(tenant=acme.tenant, actor=acme.cam, account_id=acme.partner.pk)
+    assert client.get("/portal/").status_code == 200
+    assert client.get("/portal/suspended/")["Location"] == "/portal/"

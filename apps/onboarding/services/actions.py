@@ -28,7 +28,7 @@ from apps.onboarding.services.errors import InvalidTransition, require_staff
 from apps.onboarding.services.notices import notify_partner_redo, notify_waiting_for_approval
 from apps.onboarding.services.partner_log import onboarding_event_record
 from apps.onboarding.services.stages import enrollment_advance_after_commit
-from apps.partners.models import PartnerAccount, PartnerUser
+from apps.partners.models import PartnerAccount, PartnerStatus, PartnerUser
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
@@ -197,11 +197,20 @@ def action_complete(
 ) -> ActionProgress:
     """The partner completes an action: Completed, or Waiting for approval."""
     progress = _lock_progress(tenant=tenant, progress_id=progress_id)
-    link = PartnerUser.objects.filter(
-        tenant=tenant, membership__user=actor, account_id=progress.partner_account_id
-    ).first()
+    link = (
+        PartnerUser.objects.filter(
+            tenant=tenant, membership__user=actor, account_id=progress.partner_account_id
+        )
+        .select_related("account")
+        .first()
+    )
     if link is None:
         raise InvalidTransition("Only the partner’s own users can complete its actions.")
+    if link.account.status == PartnerStatus.SUSPENDED:
+        raise InvalidTransition(
+            "This partner account is suspended: its actions cannot be completed until it is "
+            "reactivated."
+        )
     needs_approval = progress.action.requires_approval
     target = _check(progress, "submit" if needs_approval else "complete")
     if not progress_available_to_partner(progress):
