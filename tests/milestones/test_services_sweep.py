@@ -294,4 +294,5 @@ def test_the_sweep_and_the_digest_are_in_the_beat_schedule():
     assert schedule["milestones-sweep"]["schedule"] == 60.0
     digest = schedule["milestones-alert-digest"]
     assert digest["task"] == "apps.milestones.tasks.alert_digests_send"
+    app.loader.import_default_modules()  # what a worker does at start: autodiscover tasks
     assert app.tasks[digest["task"]] and app.tasks[schedule["milestones-sweep"]["task"]]
