@@ -5,41 +5,12 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
-from apps.partners.models import PartnerAccount, PartnerType
+from apps.partners.models import FREE_MAIL_DOMAIN_DEFAULTS, PartnerAccount, PartnerType
 from apps.tenancy.models import TenantOwned
 
-# Addresses at these domains never match a partner account and are never auto-approved
-# through domain matching. Program admins edit the list in the settings.
-PUBLIC_MAIL_DOMAINS = [
-    "gmail.com",
-    "googlemail.com",
-    "outlook.com",
-    "hotmail.com",
-    "live.com",
-    "msn.com",
-    "yahoo.com",
-    "ymail.com",
-    "icloud.com",
-    "me.com",
-    "mac.com",
-    "aol.com",
-    "proton.me",
-    "protonmail.com",
-    "gmx.com",
-    "gmx.de",
-    "web.de",
-    "mail.com",
-    "zoho.com",
-    "yandex.com",
-    "yandex.ru",
-    "qq.com",
-    "163.com",
-    "126.com",
-    "fastmail.com",
-    "hey.com",
-    "tutanota.com",
-    "mail.ru",
-]
+# A program's starting list of public mail domains (the partners app's); program admins edit
+# theirs in the settings.
+PUBLIC_MAIL_DOMAINS = list(FREE_MAIL_DOMAIN_DEFAULTS)
 
 DEFAULT_CONFIRMATION_INTRO = (
     "Thanks for applying to our partner program. Please confirm your email address so we "

@@ -36,3 +36,12 @@ def invitation_email_send(self, tenant_id: int, invitation_id: int) -> bool:
     tenant = Tenant.objects.get(pk=tenant_id)
     with scope(tenant=tenant):
         return emails.invitation_email_deliver(tenant=tenant, invitation_id=invitation_id)
+
+
+@shared_task(**RETRY)
+def team_invitation_email_send(self, tenant_id: int, member_id: int) -> bool:
+    from apps.applications.services.team import team_invitation_email_deliver
+
+    tenant = Tenant.objects.get(pk=tenant_id)
+    with scope(tenant=tenant):
+        return team_invitation_email_deliver(tenant=tenant, member_id=member_id)

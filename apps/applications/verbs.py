@@ -90,3 +90,14 @@ SETTINGS_CHANGED = audit_verb(
 
 # The verbs the applicant's own steps record: the history names the applicant as their actor.
 APPLICANT_VERBS = frozenset({APPLICATION_RECEIVED, APPLICATION_UPDATED, APPLICATION_CONFIRMED})
+
+# The portal's team page (/portal/team/): a partner admin manages their account's users.
+TEAM_MEMBER_INVITED = audit_verb(
+    "team.member_invited", _("Invited {user} to <strong>{target}</strong>")
+)
+TEAM_MEMBER_ROLE_CHANGED = audit_verb(
+    "team.member_role_changed", _("Changed {user}’s role in <strong>{target}</strong>")
+)
+TEAM_MEMBER_REMOVED = audit_verb(
+    "team.member_removed", _("Removed {user} from <strong>{target}</strong>")
+)

@@ -25,3 +25,14 @@ def console_my_partners(*, tenant, user, limit: int = 8):
         .select_related("partner_type")
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+def staff_members_of(*, tenant):
+    """The program's staff memberships (active or not) with their users, active first."""
+    from apps.tenancy.models import STAFF_ROLES, Membership
+
+    return (
+        Membership.objects.filter(tenant=tenant, role__in=STAFF_ROLES)
+        .select_related("user")
+        .order_by("-is_active", "role", "user__email")
+    )

@@ -24,7 +24,7 @@ from apps.home import verbs
 from apps.milestones.services import milestone_template_install
 from apps.partners.models import PartnerType
 from apps.partners.services import partner_types_install_defaults
-from apps.tenancy.models import STAFF_ROLES, Role, Tenant, TenantHost
+from apps.tenancy.models import STAFF_ROLES, Membership, Role, Tenant, TenantHost
 from apps.tenancy.selectors import tenant_absolute_url
 from apps.tenancy.services import membership_grant, tenant_create
 
@@ -214,3 +214,204 @@ def staff_member_add(
             data={"user": user.email, "from": previous or None, "to": str(role)},
         )
     return membership
+
+
+# Staff (/console/settings/team/): invite, resend, change role, deactivate, reactivate.
+
+
+class StaffError(Exception):
+    """A staff change the rules refuse; the message is shown to the program admin."""
+
+
+def _staff_lock(*, tenant: Tenant, actor: Any, membership_id: int) -> tuple[Membership, int]:
+    """Lock the program's admin memberships and the target (primary-key order) and return
+    the target with the number of active program admins. Raises Membership.DoesNotExist
+    for an id that is not staff of this program, StaffError when the actor is no longer an
+    active program admin (another admin got there first)."""
+    ids = set(
+        Membership.objects.filter(tenant=tenant, role=Role.PROGRAM_ADMIN).values_list(
+            "pk", flat=True
+        )
+    )
+    ids.add(membership_id)
+    locked = {
+        m.pk: m
+        for m in Membership.objects.select_for_update(of=("self",))
+        .filter(tenant=tenant, pk__in=ids)
+        .select_related("user")
+        .order_by("pk")
+    }
+    membership = locked.get(membership_id)
+    if membership is None or membership.role not in STAFF_ROLES:
+        raise Membership.DoesNotExist
+    admins = [m for m in locked.values() if m.role == Role.PROGRAM_ADMIN and m.is_active]
+    if actor is not None and not any(m.user_id == actor.pk for m in admins):
+        raise StaffError(_("Only an active program admin can change the staff."))
+    return membership, len(admins)
+
+
+def _last_admin_check(*, membership: Membership, active_admins: int) -> None:
+    if membership.role == Role.PROGRAM_ADMIN and membership.is_active and active_admins <= 1:
+        raise StaffError(
+            _(
+                "%(user)s is the program's last active program admin. Make someone else a "
+                "program admin first."
+            )
+            % {"user": membership.user.email}
+        )
+
+
+@transaction.atomic
+def staff_invite(
+    *,
+    tenant: Tenant,
+    actor: Any,
+    email: str,
+    role: Role,
+    first_name: str = "",
+    last_name: str = "",
+) -> Membership:
+    """Invite `email` to the staff with `role`: a membership (for an existing user of another
+    program, not a second account) and, after the commit, an email with a single-use,
+    expiring set-password link (or a sign-in link for someone who has a password).
+    Audited as staff.added (from none to the role) by `staff_member_add`."""
+    email = email.strip().lower()
+    # One invitation at a time per program, so a double submit cannot create two.
+    Tenant.objects.select_for_update().get(pk=tenant.pk)
+    existing = (
+        Membership.objects.filter(tenant=tenant, user__email__iexact=email)
+        .select_for_update(of=("self",))
+        .first()
+    )
+    if existing is not None:
+        if existing.role not in STAFF_ROLES:
+            raise StaffError(_("%(email)s is a partner user of this program.") % {"email": email})
+        if not existing.is_active:
+            raise StaffError(
+                _("%(email)s was deactivated: reactivate them instead.") % {"email": email}
+            )
+        raise StaffError(_("%(email)s is already on the staff.") % {"email": email})
+    membership = staff_member_add(
+        tenant=tenant,
+        actor=actor,
+        email=email,
+        role=role,
+        first_name=first_name,
+        last_name=last_name,
+    )
+    _staff_invitation_send_on_commit(tenant=tenant, actor=actor, membership=membership)
+    return membership
+
+
+def _staff_invitation_send_on_commit(*, tenant: Tenant, actor: Any, membership: Membership) -> None:
+    tenant_id, user_id = tenant.pk, membership.user_id
+    inviter_id = actor.pk if actor is not None else None
+    transaction.on_commit(
+        lambda: staff_invitation_email_send(
+            tenant_id=tenant_id, user_id=user_id, inviter_id=inviter_id
+        )
+    )
+
+
+def staff_is_pending(membership: Membership) -> bool:
+    """Invited and not yet set a password (so never signed in)."""
+    return not membership.user.has_usable_password()
+
+
+@transaction.atomic
+def staff_invitation_resend(*, tenant: Tenant, actor: Any, membership_id: int) -> Membership:
+    """A new set-password link for an invitee who has not set a password yet."""
+    membership, _admins = _staff_lock(tenant=tenant, actor=actor, membership_id=membership_id)
+    if not membership.is_active:
+        raise StaffError(_("Reactivate %(user)s first.") % {"user": membership.user.email})
+    if not staff_is_pending(membership):
+        raise StaffError(
+            _("%(user)s has already set a password.") % {"user": membership.user.email}
+        )
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        verb=verbs.STAFF_INVITATION_RESENT,
+        target=membership,
+        data={"user": membership.user.email},
+    )
+    _staff_invitation_send_on_commit(tenant=tenant, actor=actor, membership=membership)
+    return membership
+
+
+@transaction.atomic
+def staff_role_change(*, tenant: Tenant, actor: Any, membership_id: int, role: Role) -> Membership:
+    """Make a staff member a program admin or a channel manager; the last active program
+    admin cannot be demoted."""
+    if role not in STAFF_ROLES:
+        raise StaffError(_("Staff members are program admins or channel managers."))
+    membership, admins = _staff_lock(tenant=tenant, actor=actor, membership_id=membership_id)
+    if membership.role == role:
+        return membership
+    _last_admin_check(membership=membership, active_admins=admins)
+    previous = membership.role
+    membership.role = role
+    membership.save(update_fields=["role"])
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        verb=verbs.STAFF_ROLE_CHANGED,
+        target=membership,
+        data={"user": membership.user.email, "from": previous, "to": str(role)},
+    )
+    return membership
+
+
+@transaction.atomic
+def staff_active_set(*, tenant: Tenant, actor: Any, membership_id: int, active: bool) -> Membership:
+    """Deactivate (they can no longer sign in to this program) or reactivate a staff
+    member; the last active program admin cannot be deactivated."""
+    membership, admins = _staff_lock(tenant=tenant, actor=actor, membership_id=membership_id)
+    if membership.is_active == active:
+        return membership
+    if not active:
+        _last_admin_check(membership=membership, active_admins=admins)
+    membership.is_active = active
+    membership.save(update_fields=["is_active"])
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        verb=verbs.STAFF_REACTIVATED if active else verbs.STAFF_DEACTIVATED,
+        target=membership,
+        data={"user": membership.user.email, "from": not active, "to": active},
+    )
+    return membership
+
+
+def staff_invitation_email_send(*, tenant_id: int, user_id: int, inviter_id: int | None) -> None:
+    """The staff invitation: a set-password link (allauth's single-use, expiring
+    password-reset key, bound to the program's host) or, for someone who already has a
+    password (staff of another program), a sign-in link."""
+    User = get_user_model()
+    tenant = Tenant.objects.get(pk=tenant_id)
+    user = User.objects.get(pk=user_id)
+    inviter = User.objects.filter(pk=inviter_id).first() if inviter_id else None
+    with scope(tenant=tenant):
+        membership = Membership.objects.get(tenant=tenant, user=user)
+    has_password = user.has_usable_password()
+    path = reverse("account_login") if has_password else set_password_path(user)
+    context = {
+        "tenant": tenant,
+        "user": user,
+        "inviter": inviter,
+        "role": membership.get_role_display(),
+        "has_password": has_password,
+        "url": tenant_absolute_url(tenant=tenant, path=path),
+        "reset_url": tenant_absolute_url(tenant=tenant, path=reverse("account_reset_password")),
+    }
+    base = "home/emails/staff_invitation"
+    subject = " ".join(render_to_string(f"{base}/subject.txt", context).split())
+    _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string(f"{base}/body.txt", context).strip() + "\n",
+        from_email=formataddr((tenant.name, address)),
+        to=[user.email],
+    )
+    message.attach_alternative(render_to_string(f"{base}/body.html", context), "text/html")
+    message.send()

@@ -10,3 +10,8 @@ STAFF_ROLE_CHANGED = audit_verb("staff.role_changed", _("Changed {user}’s staf
 PROGRAM_COMPLETED = audit_verb(
     "program.completed", _("Installed the program’s missing starting data")
 )
+STAFF_INVITATION_RESENT = audit_verb(
+    "staff.invitation_resent", _("Sent {user} a new staff invitation")
+)
+STAFF_DEACTIVATED = audit_verb("staff.deactivated", _("Deactivated {user} on the program staff"))
+STAFF_REACTIVATED = audit_verb("staff.reactivated", _("Reactivated {user} on the program staff"))

@@ -1,7 +1,12 @@
-from django import forms
+import re
+from typing import Any
 
-from apps.partners.models import PartnerStatus, Region, Tier
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from apps.partners.models import PartnerStatus, PartnerType, Region, Tier
 from apps.partners.selectors import EXPLORER_SORTS, ExplorerFilters
+from apps.tenancy.models import Membership
 
 
 class ExplorerFilterForm(forms.Form):
@@ -53,3 +58,78 @@ class ExplorerFilterForm(forms.Form):
             activation=data.get("activation") or "",
             sort=data.get("sort") or "name",
         )
+
+
+def _split_domains(value: str) -> list[str]:
+    """Domains typed one per line, or separated by commas or spaces."""
+    return [part for part in re.split(r"[\s,;]+", value or "") if part]
+
+
+class PartnerAccountForm(forms.Form):
+    """Add a partner account by hand, or (with `version`) edit one. Shape only: the services
+    check the rules (free-mail domains, domains of another account, active CAM)."""
+
+    name = forms.CharField(label=_("Company name"), max_length=200)
+    partner_type = forms.TypedChoiceField(label=_("Partner type"), coerce=int)
+    tier = forms.ChoiceField(label=_("Tier"), choices=Tier.choices, initial=Tier.REGISTERED)
+    domains = forms.CharField(
+        label=_("Email domains"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+        help_text=_(
+            "The domains of the company’s email addresses, one per line or separated by "
+            "commas (e.g. example.com). Free email providers are refused."
+        ),
+    )
+    region = forms.ChoiceField(label=_("Region"), required=False)
+    cam = forms.TypedChoiceField(
+        label=_("Channel manager"), required=False, coerce=int, empty_value=None
+    )
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(
+        self,
+        *args: Any,
+        partner_types: list[PartnerType],
+        managers: list[Membership],
+        editing: bool = False,
+        current_cam: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.partner_types = {t.pk: t for t in partner_types}
+        self.managers = {m.user_id: m.user for m in managers}
+        self.fields["partner_type"].choices = [(t.pk, t.name) for t in partner_types]
+        self.fields["region"].choices = [("", _("No region")), *Region.choices]
+        self.fields["cam"].choices = [("", _("Unassigned"))] + [
+            (m.user_id, m.user.get_full_name() or m.user.email) for m in managers
+        ]
+        if current_cam is not None and current_cam.pk not in self.managers:
+            # Kept while the account is edited; only an active member can be newly chosen.
+            self.managers[current_cam.pk] = current_cam
+            label = current_cam.get_full_name() or current_cam.email
+            self.fields["cam"].choices = [
+                *self.fields["cam"].choices,
+                (current_cam.pk, _("%s (inactive)") % label),
+            ]
+        if editing:
+            del self.fields["name"]
+            self.fields["version"].required = True
+        else:
+            del self.fields["version"]
+
+    def clean_domains(self) -> list[str]:
+        domains = _split_domains(self.cleaned_data.get("domains", ""))
+        if len(domains) > 50:
+            raise forms.ValidationError(_("At most 50 domains per account."))
+        return domains
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "partner_type": self.partner_types[data["partner_type"]],
+            "tier": data["tier"],
+            "region": data.get("region") or "",
+            "cam": self.managers.get(data["cam"]) if data.get("cam") else None,
+            "domains": data["domains"],
+        }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.partners import views
+from apps.partners import views, views_edit
 
 app_name = "partners"
 urlpatterns = [
@@ -9,4 +9,10 @@ urlpatterns = [
     path("<int:partner_id>/", views.partner_detail, name="detail"),
     path("<int:partner_id>/suspend/", views.partner_suspend_view, name="suspend"),
     path("<int:partner_id>/reactivate/", views.partner_reactivate_view, name="reactivate"),
+]
+
+# Add a partner account by hand, edit one (views_edit).
+urlpatterns += [
+    path("new/", views_edit.partner_new, name="new"),
+    path("<int:partner_id>/edit/", views_edit.partner_edit, name="edit"),
 ]

@@ -98,3 +98,11 @@ def event_wording(event: _Event) -> str:
 def event_source_label(source: str) -> str:
     label = EVENT_SOURCES.get(source)
     return str(label) if label is not None else (source or "").capitalize()
+
+
+# Declared after the event vocabulary so as not to move the code above (issue 10, point 3).
+PARTNER_UPDATED = audit_verb(
+    "partner.updated",
+    _("Edited partner account <strong>{target}</strong>"),
+    when={"fields": _("Edited partner account <strong>{target}</strong>: {fields}")},
+)

@@ -54,3 +54,17 @@ def samples(program):
         "applications_public:confirm": {"token": program._applications_confirm_token},
         "applications_public:invitation": {"token": program._applications_invite_token},
     }
+
+
+_samples_before_team = samples
+
+
+def samples(program):  # noqa: F811 - extends the samples above with the team page's
+    from apps.partners.models import PartnerUser
+
+    member = PartnerUser.objects.get(tenant=program.tenant, membership__user=program.partner_user)
+    return {
+        **_samples_before_team(program),
+        "applications_team:role": {"pk": member.pk},
+        "applications_team:remove": {"pk": member.pk},
+    }

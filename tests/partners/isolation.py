@@ -4,4 +4,5 @@ def samples(program):
         "partners:detail": {"partner_id": pk},
         "partners:suspend": {"partner_id": pk},
         "partners:reactivate": {"partner_id": pk},
+        "partners:edit": {"partner_id": pk},
     }

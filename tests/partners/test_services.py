@@ -250,3 +250,115 @@ def test_two_cams_racing_to_suspend_suspend_once(acme):
     with scope(tenant=acme.tenant):
         assert PartnerAccount.objects.get(pk=acme.partner.pk).status == PartnerStatus.SUSPENDED
     assert [verb for verb, _ in _status_events(acme)] == ["partner.suspended"]
+
+
+# --- Adding and editing accounts by hand (partner_account_add / partner_account_update) ----
+
+
+def _version(account):
+    from apps.partners.models import PartnerDomain
+
+    domains = PartnerDomain.objects.filter(account=account).values_list("domain", flat=True)
+    return partner_services.partner_account_version(account=account, domains=list(domains))
+
+
+def test_account_add_normalises_and_deduplicates_domains(acme):
+    with scope(tenant=acme.tenant):
+        reseller = PartnerType.objects.get(tenant=acme.tenant, name="Reseller / VAR")
+        account = partner_services.partner_account_add(
+            tenant=acme.tenant,
+            actor=acme.cam,
+            name=" Northwind ",
+            partner_type=reseller,
+            tier="gold",
+            domains=["NorthWind.test.", "@northwind.test", "nw.test"],
+        )
+        assert account.name == "Northwind"
+        assert sorted(account.domains.values_list("domain", flat=True)) == [
+            "northwind.test",
+            "nw.test",
+        ]
+
+
+@pytest.mark.parametrize(
+    ("domain", "message"),
+    [("GMAIL.com", "free email provider"), ("two.acme.test", "Acme Partner Two")],
+)
+def test_account_add_refuses_free_mail_and_taken_domains(acme, domain, message):
+    with scope(tenant=acme.tenant):
+        reseller = PartnerType.objects.get(tenant=acme.tenant, name="Reseller / VAR")
+        with pytest.raises(partner_services.PartnerDomainError, match=message):
+            partner_services.partner_account_add(
+                tenant=acme.tenant,
+                actor=acme.admin,
+                name="Northwind",
+                partner_type=reseller,
+                tier="registered",
+                domains=["northwind.test", domain],
+            )
+        assert not PartnerAccount.objects.filter(name="Northwind").exists()
+
+
+def test_account_add_and_update_are_for_staff_only(acme):
+    with scope(tenant=acme.tenant):
+        reseller = PartnerType.objects.get(tenant=acme.tenant, name="Reseller / VAR")
+        with pytest.raises(PartnerError, match="staff"):
+            partner_services.partner_account_add(
+                tenant=acme.tenant,
+                actor=acme.partner_admin,
+                name="Northwind",
+                partner_type=reseller,
+                tier="registered",
+            )
+        with pytest.raises(PartnerError, match="staff"):
+            partner_services.partner_account_update(
+                tenant=acme.tenant,
+                actor=acme.partner_admin,
+                account_id=acme.partner.pk,
+                version=_version(acme.partner),
+                partner_type=reseller,
+                tier="gold",
+            )
+
+
+def test_update_of_another_tenants_account_is_refused(acme, globex):
+    with scope(tenant=acme.tenant):
+        reseller = PartnerType.objects.get(tenant=acme.tenant, name="Reseller / VAR")
+        with pytest.raises(PartnerError, match="Unknown partner account"):
+            partner_services.partner_account_update(
+                tenant=acme.tenant,
+                actor=acme.admin,
+                account_id=globex.partner.pk,
+                version="x",
+                partner_type=reseller,
+                tier="gold",
+            )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_editing_at_once_one_wins_the_other_is_told(acme):
+    with scope(tenant=acme.tenant):
+        account = PartnerAccount.objects.select_related("partner_type").get(pk=acme.partner.pk)
+        version = _version(account)
+        partner_type = account.partner_type
+    common = {
+        "actor": acme.admin,
+        "account_id": account.pk,
+        "version": version,
+        "partner_type": partner_type,
+        "domains": ["one.acme.test"],
+        "cam": acme.cam,
+    }
+    results = race(
+        in_scope(acme.tenant, partner_services.partner_account_update, tier="gold", **common),
+        in_scope(acme.tenant, partner_services.partner_account_update, tier="silver", **common),
+    )
+    conflicts = [r for r in results if isinstance(r, partner_services.PartnerEditConflict)]
+    saved = [r for r in results if isinstance(r, PartnerAccount)]
+    assert len(conflicts) == 1
+    assert len(saved) == 1
+    with scope(tenant=acme.tenant):
+        account.refresh_from_db()
+        assert account.tier == saved[0].tier
+        events = AuditEvent.objects.filter(verb="partner.updated", partner_id=account.pk)
+        assert [e.data["to"] for e in events] == [{"tier": saved[0].tier}]

@@ -1,0 +1,27 @@
+"""The portal's team forms: invite a colleague, change a colleague's role."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from apps.tenancy.models import Role
+
+ROLE_CHOICES = [
+    (Role.PARTNER_USER.value, _("Partner user")),
+    (Role.PARTNER_ADMIN.value, _("Partner admin")),
+]
+
+
+class TeamInviteForm(forms.Form):
+    email = forms.EmailField(label=_("Email"), max_length=254)
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    role = forms.ChoiceField(label=_("Role"), choices=ROLE_CHOICES, initial=Role.PARTNER_USER)
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+
+class TeamRoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=ROLE_CHOICES)
