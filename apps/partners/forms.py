@@ -8,6 +8,9 @@ from apps.partners.models import PartnerStatus, PartnerType, Region, Tier
 from apps.partners.selectors import EXPLORER_SORTS, ExplorerFilters
 from apps.tenancy.models import Membership
 
+# The Explorer's CAM filter value for partners without an active CAM.
+UNASSIGNED = "unassigned"
+
 
 class ExplorerFilterForm(forms.Form):
     """The Partner Explorer's query string. Unknown values are dropped, never trusted."""
@@ -15,7 +18,7 @@ class ExplorerFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=200, label="Search")
     type = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="Type")
     tier = forms.ChoiceField(required=False, label="Tier")
-    cam = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, label="CAM")
+    cam = forms.ChoiceField(required=False, label="CAM")
     status = forms.ChoiceField(required=False, label="Status")
     region = forms.ChoiceField(required=False, label="Region")
     activation = forms.ChoiceField(
@@ -34,9 +37,10 @@ class ExplorerFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["type"].choices = [("", "All types")] + [(t.pk, t.name) for t in partner_types]
         self.fields["tier"].choices = [("", "All tiers"), *Tier.choices]
-        self.fields["cam"].choices = [("", "All CAMs")] + [
-            (m.user_id, m.user.get_full_name()) for m in managers
-        ]
+        self.fields["cam"].choices = [
+            ("", "All CAMs"),
+            (UNASSIGNED, _("Unassigned")),
+        ] + [(str(m.user_id), m.user.get_full_name()) for m in managers]
         self.fields["status"].choices = [("", "Any status"), *PartnerStatus.choices]
         self.fields["region"].choices = [("", "All regions"), *Region.choices]
 
@@ -52,7 +56,8 @@ class ExplorerFilterForm(forms.Form):
             q=data.get("q") or "",
             partner_type=data.get("type"),
             tier=data.get("tier") or "",
-            cam=data.get("cam"),
+            cam=int(cam) if (cam := data.get("cam")) and cam != UNASSIGNED else None,
+            unassigned=data.get("cam") == UNASSIGNED,
             status=data.get("status") or "",
             region=data.get("region") or "",
             activation=data.get("activation") or "",
@@ -133,3 +138,28 @@ class PartnerAccountForm(forms.Form):
             "cam": self.managers.get(data["cam"]) if data.get("cam") else None,
             "domains": data["domains"],
         }
+
+
+class _AccountIdsField(forms.TypedMultipleChoiceField):
+    """Any positive integer ids: the service refuses those not of this tenant."""
+
+    def valid_value(self, value: Any) -> bool:
+        return str(value).isdigit() and len(str(value)) < 19
+
+
+class PartnerBulkForm(forms.Form):
+    """The Explorer's bulk change: the selected accounts, a CAM to assign and/or a tier.
+    Shape only: the service checks the rules (this tenant's accounts, an active CAM)."""
+
+    partner = _AccountIdsField(coerce=int, required=True)
+    cam = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=None, label=_("Assign CAM")
+    )
+    tier = forms.ChoiceField(required=False, label=_("Set tier"))
+
+    def __init__(self, *args: Any, managers: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["cam"].choices = [("", _("Keep CAM"))] + [
+            (m.user_id, m.user.get_full_name() or m.user.email) for m in managers
+        ]
+        self.fields["tier"].choices = [("", _("Keep tier")), *Tier.choices]

@@ -3,7 +3,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+)
 from django.db.models.functions import Lower
 from django_scopes import scopes_disabled
 
@@ -33,6 +41,8 @@ class ExplorerFilters:
     partner_type: int | None = None
     tier: str = ""
     cam: int | None = None
+    # No CAM, or one who is no longer an active staff member (a deactivated CAM's partners).
+    unassigned: bool = False
     status: str = ""
     region: str = ""
     activation: str = ""  # "activated", "not_activated" or "dark" (milestones writes both)
@@ -56,6 +66,11 @@ def partner_explorer_queryset(*, tenant, filters: ExplorerFilters) -> QuerySet[P
         rows = rows.filter(tier=filters.tier)
     if filters.cam:
         rows = rows.filter(cam_id=filters.cam)
+    if filters.unassigned:
+        active_cam = Membership.objects.filter(
+            tenant=tenant, user_id=OuterRef("cam_id"), role__in=STAFF_ROLES, is_active=True
+        )
+        rows = rows.filter(Q(cam__isnull=True) | ~Exists(active_cam))
     if filters.status:
         rows = rows.filter(status=filters.status)
     if filters.region:

@@ -16,3 +16,8 @@ urlpatterns += [
     path("new/", views_edit.partner_new, name="new"),
     path("<int:partner_id>/edit/", views_edit.partner_edit, name="edit"),
 ]
+
+# Bulk CAM/tier change from the Explorer's selection (issue 10, point 2).
+urlpatterns += [
+    path("bulk/", views.partner_bulk_update, name="bulk"),
+]

@@ -3,10 +3,12 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_scopes import scope
 
@@ -17,7 +19,7 @@ from apps.partners.access import (
     portal_account_is_suspended,
     portal_partner_account,
 )
-from apps.partners.forms import ExplorerFilterForm
+from apps.partners.forms import ExplorerFilterForm, PartnerBulkForm
 from apps.partners.models import PartnerAccount
 from apps.partners.selectors import (
     channel_managers_for,
@@ -29,27 +31,32 @@ from apps.partners.selectors import (
 )
 from apps.partners.services import (
     PartnerError,
+    partner_accounts_bulk_update,
     partner_reactivate,
     partner_status_events,
     partner_suspend,
 )
 from apps.tenancy.access import console_view, portal_ungated_view
 from apps.tenancy.http import TenantRequest
+from apps.tenancy.models import Membership
 
 PAGE_SIZE = 25
 
 
-def _filter_form(request) -> ExplorerFilterForm:
+def _filter_form(request, managers: list[Membership] | None = None) -> ExplorerFilterForm:
     return ExplorerFilterForm(
         request.GET or None,
         partner_types=list(partner_types_for(tenant=request.tenant)),
-        managers=list(channel_managers_for(tenant=request.tenant)),
+        managers=(
+            managers if managers is not None else list(channel_managers_for(tenant=request.tenant))
+        ),
     )
 
 
 @console_view
 def partner_explorer(request):
-    form = _filter_form(request)
+    managers = list(channel_managers_for(tenant=request.tenant))
+    form = _filter_form(request, managers)
     filters = form.filters()
     queryset = partner_explorer_queryset(tenant=request.tenant, filters=filters)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -67,6 +74,8 @@ def partner_explorer(request):
         "page": page,
         "query": query.urlencode(),
         "sort_query": sort_query.urlencode(),
+        "full_query": request.GET.urlencode(),
+        "bulk_form": PartnerBulkForm(managers=managers),
     }
     template = "partners/explorer.html#results" if request.htmx else "partners/explorer.html"
     response = render(request, template, context)
@@ -115,6 +124,44 @@ def partner_explorer_export(request):
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="partners-{stamp}.csv"'
     return response
+
+
+@console_view
+@require_POST
+def partner_bulk_update(request: TenantRequest) -> HttpResponse:
+    """Assign a CAM and/or set the tier of the accounts selected in the Explorer, then go
+    back to the Explorer with the same filters."""
+    managers = list(channel_managers_for(tenant=request.tenant))
+    form = PartnerBulkForm(request.POST, managers=managers)
+    back = QueryDict(request.POST.get("query", ""))
+    target = reverse("partners:explorer") + (f"?{back.urlencode()}" if back else "")
+    if not form.is_valid():
+        if "partner" in form.errors:
+            messages.error(request, _("Select at least one partner."))
+        else:
+            messages.error(request, _("Choose an active channel manager or a tier."))
+        return redirect(target)
+    try:
+        changed = partner_accounts_bulk_update(
+            tenant=request.tenant,
+            actor=request.user,
+            account_ids=form.cleaned_data["partner"],
+            cam_id=form.cleaned_data["cam"],
+            tier=form.cleaned_data["tier"] or None,
+        )
+    except PartnerError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d partner account updated.",
+                "%(count)d partner accounts updated.",
+                len(changed),
+            )
+            % {"count": len(changed)},
+        )
+    return redirect(target)
 
 
 def _csv_safe(value):

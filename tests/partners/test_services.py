@@ -362,3 +362,93 @@ def test_two_admins_editing_at_once_one_wins_the_other_is_told(acme):
         assert account.tier == saved[0].tier
         events = AuditEvent.objects.filter(verb="partner.updated", partner_id=account.pk)
         assert [e.data["to"] for e in events] == [{"tier": saved[0].tier}]
+
+
+# --- partner_accounts_bulk_update (issue 10, point 2) ---------------------------------------
+
+
+def _bulk(program, **kwargs):
+    with scope(tenant=program.tenant):
+        return partner_services.partner_accounts_bulk_update(
+            tenant=program.tenant, actor=program.admin, **kwargs
+        )
+
+
+def test_bulk_update_assigns_cam_and_tier_audited_and_notified(acme, unscoped):
+    from apps.notifications.models import Notification
+
+    ids = [acme.partner.pk, acme.other_partner.pk]
+    PartnerAccount.objects.filter(pk=acme.other_partner.pk).update(cam=None, tier="gold")
+    notified = Notification.objects.filter(recipient=acme.cam, kind="partner_assigned")
+    before = notified.count()
+    changed = _bulk(acme, account_ids=ids, tier="gold", cam_id=acme.cam.pk)
+    # Partner One keeps its CAM and gets gold; Partner Two gets the CAM and keeps gold.
+    assert sorted(a.pk for a in changed) == sorted(ids)
+    assert set(PartnerAccount.objects.filter(pk__in=ids).values_list("cam_id", "tier")) == {
+        (acme.cam.pk, "gold")
+    }
+    one = AuditEvent.objects.get(verb="partner.updated", partner_id=acme.partner.pk)
+    assert one.data["from"] == {"tier": "registered"} and one.data["to"] == {"tier": "gold"}
+    assert one.actor == acme.admin
+    two = AuditEvent.objects.get(verb="partner.updated", partner_id=acme.other_partner.pk)
+    assert two.data["from"] == {"cam": None} and two.data["to"] == {"cam": acme.cam.email}
+    assert notified.count() == before + 1  # for Partner Two only
+
+
+def test_bulk_assigning_several_partners_sends_one_message(acme, unscoped):
+    from apps.notifications.models import Notification
+
+    ids = [acme.partner.pk, acme.other_partner.pk]
+    PartnerAccount.objects.filter(pk__in=ids).update(cam=None)
+    before = Notification.objects.filter(recipient=acme.cam).count()
+    changed = _bulk(acme, account_ids=ids, cam_id=acme.cam.pk)
+    assert len(changed) == 2
+    new = Notification.objects.filter(recipient=acme.cam).order_by("-id")
+    assert new.count() == before + 1  # one for the selection, not one per partner
+    message = new.first()
+    assert message.kind == "partners_assigned"
+    assert "2 partners" in message.title
+    assert acme.partner.name in message.body and acme.other_partner.name in message.body
+    assert message.url.endswith(f"?cam={acme.cam.pk}")
+
+
+def test_bulk_update_with_nothing_to_change_records_nothing(acme, unscoped):
+    before = AuditEvent.objects.count()
+    assert _bulk(acme, account_ids=[acme.partner.pk], cam_id=acme.cam.pk) == []
+    assert AuditEvent.objects.count() == before
+
+
+def test_bulk_update_refuses_another_tenants_ids_and_changes_nothing(acme, globex, unscoped):
+    with pytest.raises(PartnerError):
+        _bulk(acme, account_ids=[acme.partner.pk, globex.partner.pk], tier="platinum")
+    assert not PartnerAccount.objects.filter(tier="platinum").exists()
+    assert not AuditEvent.objects.filter(verb="partner.updated").exists()
+
+
+def test_bulk_update_refuses_an_inactive_or_foreign_cam(acme, globex, unscoped):
+    from apps.tenancy.models import Membership
+
+    Membership.objects.filter(tenant=acme.tenant, user=acme.cam).update(is_active=False)
+    for cam in (acme.cam, globex.cam, acme.partner_user):
+        with pytest.raises(PartnerError):
+            _bulk(acme, account_ids=[acme.other_partner.pk], cam_id=cam.pk)
+    PartnerAccount.objects.filter(pk=acme.other_partner.pk).update(cam=None)
+    with pytest.raises(PartnerError):
+        _bulk(acme, account_ids=[acme.other_partner.pk], cam_id=acme.cam.pk)
+    assert PartnerAccount.objects.get(pk=acme.other_partner.pk).cam_id is None
+
+
+def test_bulk_update_limits_and_staff_only(acme, unscoped):
+    with pytest.raises(PartnerError):
+        _bulk(acme, account_ids=[], tier="gold")
+    with pytest.raises(PartnerError):
+        _bulk(acme, account_ids=range(1, 502), tier="gold")
+    with pytest.raises(PartnerError):
+        _bulk(acme, account_ids=[acme.partner.pk])
+    with pytest.raises(PartnerError):
+        _bulk(acme, account_ids=[acme.partner.pk], tier="diamond")
+    with scope(tenant=acme.tenant), pytest.raises(PartnerError):
+        partner_services.partner_accounts_bulk_update(
+            tenant=acme.tenant, actor=acme.partner_admin, account_ids=[acme.partner.pk], tier="gold"
+        )
+    assert not PartnerAccount.objects.filter(tier="gold").exists()
