@@ -175,17 +175,7 @@ def program_admin_email_send(*, tenant_id: int, user_id: int) -> None:
         "url": tenant_absolute_url(tenant=tenant, path=path),
         "reset_url": tenant_absolute_url(tenant=tenant, path=reverse("account_reset_password")),
     }
-    base = "home/emails/program_admin"
-    subject = " ".join(render_to_string(f"{base}/subject.txt", context).split())
-    _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(f"{base}/body.txt", context).strip() + "\n",
-        from_email=formataddr((tenant.name, address)),
-        to=[user.email],
-    )
-    message.attach_alternative(render_to_string(f"{base}/body.html", context), "text/html")
-    message.send()
+    _email_send(tenant=tenant, user=user, template="home/emails/program_admin", context=context)
 
 
 @transaction.atomic
@@ -404,14 +394,19 @@ def staff_invitation_email_send(*, tenant_id: int, user_id: int, inviter_id: int
         "url": tenant_absolute_url(tenant=tenant, path=path),
         "reset_url": tenant_absolute_url(tenant=tenant, path=reverse("account_reset_password")),
     }
-    base = "home/emails/staff_invitation"
-    subject = " ".join(render_to_string(f"{base}/subject.txt", context).split())
+    _email_send(tenant=tenant, user=user, template="home/emails/staff_invitation", context=context)
+
+
+def _email_send(*, tenant: Tenant, user: Any, template: str, context: dict[str, Any]) -> None:
+    """Send one of this app's emails (subject.txt, body.txt, body.html under `template`) to
+    `user`, from the program's name."""
+    subject = " ".join(render_to_string(f"{template}/subject.txt", context).split())
     _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     message = EmailMultiAlternatives(
         subject=subject,
-        body=render_to_string(f"{base}/body.txt", context).strip() + "\n",
+        body=render_to_string(f"{template}/body.txt", context).strip() + "\n",
         from_email=formataddr((tenant.name, address)),
         to=[user.email],
     )
-    message.attach_alternative(render_to_string(f"{base}/body.html", context), "text/html")
+    message.attach_alternative(render_to_string(f"{template}/body.html", context), "text/html")
     message.send()

@@ -366,7 +366,8 @@ def partner_status_events(account: PartnerAccount) -> frozenset[str]:
     )
 
 
-def _require_staff(*, tenant: Tenant, actor: Any) -> None:
+def _require_staff(*, tenant: Tenant, actor: Any, refusal: str = "") -> None:
+    """PartnerError (with `refusal`) unless `actor` is an active staff member of `tenant`."""
     if (
         actor is None
         or not getattr(actor, "is_authenticated", False)
@@ -374,7 +375,7 @@ def _require_staff(*, tenant: Tenant, actor: Any) -> None:
             tenant=tenant, user=actor, role__in=STAFF_ROLES, is_active=True
         ).exists()
     ):
-        raise PartnerError(_("Only the program’s staff can change a partner’s status."))
+        raise PartnerError(refusal or _("Only the program’s staff can change a partner’s status."))
 
 
 def _partner_status_change(
@@ -509,14 +510,11 @@ def _cam_check(*, tenant: Tenant, cam: Any) -> None:
 
 
 def _require_staff_member(*, tenant: Tenant, actor: Any) -> None:
-    if (
-        actor is None
-        or not getattr(actor, "is_authenticated", False)
-        or not Membership.objects.filter(
-            tenant=tenant, user=actor, role__in=STAFF_ROLES, is_active=True
-        ).exists()
-    ):
-        raise PartnerError(_("Only the program’s staff can add or edit partner accounts."))
+    _require_staff(
+        tenant=tenant,
+        actor=actor,
+        refusal=_("Only the program’s staff can add or edit partner accounts."),
+    )
 
 
 @transaction.atomic
