@@ -13,6 +13,8 @@ class TenantAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "created_at")
     search_fields = ("name", "slug")
     inlines = [TenantHostInline]
+    # Set by the program admins at /console/settings/ (the logo upload is checked there).
+    readonly_fields = ("logo", "time_zone", "language")
 
 
 @admin.register(Membership)

@@ -2,7 +2,18 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django_scopes import ScopedManager
+
+
+class Language(models.TextChoices):
+    """A program's default language (used by the localisation work; stored now). Each is
+    named in its own language, as language pickers do."""
+
+    EN = "en", "English"
+    FR = "fr", "Français"
+    DE = "de", "Deutsch"
+    ES = "es", "Español"
 
 
 class Tenant(models.Model):
@@ -16,11 +27,27 @@ class Tenant(models.Model):
         validators=[RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #4f46e5.")],
     )
     logo_url = models.CharField(max_length=500, blank=True)
+    # An uploaded logo (PNG, JPEG or WebP, checked by apps.core.uploads), stored in the
+    # default storage under a server-made key; served by the `branding:logo` view. When set
+    # it wins over `logo_url`.
+    logo = models.FileField(max_length=255, blank=True)
     support_email = models.EmailField(blank=True)
+    # An IANA time zone name ("Europe/Paris"); stored now, used by the localisation work.
+    time_zone = models.CharField(max_length=64, default="UTC")
+    language = models.CharField(max_length=10, choices=Language, default=Language.EN)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def logo_src(self) -> str:
+        """The address of the program's logo for an <img>: the uploaded logo (its address
+        changes with each upload, so it can be cached for long), else `logo_url`, else ""."""
+        if self.logo and self.logo.name:
+            version = self.logo.name.rsplit("/", 1)[-1].split(".", 1)[0][:12]
+            return f"{reverse('branding:logo')}?v={version}"
+        return self.logo_url
 
 
 class TenantHost(models.Model):
