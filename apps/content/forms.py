@@ -18,7 +18,7 @@ from apps.content.selectors import (
 )
 from apps.content.services.assets import ASSET_UPLOAD_POLICY
 from apps.core.uploads import SafeFileField
-from apps.partners.models import Tier
+from apps.partners.catalog import tier_choices
 
 FILE_HELP = (
     "PDF, Word, Excel, PowerPoint, images (PNG, JPEG, GIF, WebP), text or CSV, MP4/WebM "
@@ -69,9 +69,7 @@ class AssetForm(forms.Form):
     partner_types = forms.ModelMultipleChoiceField(
         queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
-    tiers = forms.MultipleChoiceField(
-        choices=Tier.choices, required=False, widget=forms.CheckboxSelectMultiple
-    )
+    tiers = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
     accounts = forms.CharField(
         label="Named partner accounts",
         required=False,
@@ -88,6 +86,10 @@ class AssetForm(forms.Form):
         self.kind = kind
         self.fields["partner_types"].queryset = partner_types
         self.fields["partner_types"].label_from_instance = lambda t: t.name
+        # The program's tiers; an archived one stays listed on an asset that targets it.
+        self.fields["tiers"].choices = tier_choices(
+            tenant=tenant, keep=self.initial.get("tiers") or ()
+        )
         if kind == AssetKind.LINK:
             del self.fields["file"]
             self.fields["url"].required = True

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from apps.partners.models import PartnerAccount, PartnerType, Tier
+from apps.partners.models import TIER_KEY_MAX_LENGTH, PartnerAccount, PartnerType
 from apps.tenancy.models import TenantOwned
 
 
@@ -57,8 +57,9 @@ class Asset(TenantOwned):
         "AssetVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     audience = models.CharField(max_length=10, choices=Audience, default=Audience.ALL)
+    # Keys of the program's tiers (apps.partners.catalog), checked by the asset services.
     audience_tiers = ArrayField(
-        models.CharField(max_length=20, choices=Tier.choices), default=list, blank=True
+        models.CharField(max_length=TIER_KEY_MAX_LENGTH), default=list, blank=True
     )
     status = models.CharField(max_length=10, choices=AssetStatus, default=AssetStatus.ACTIVE)
     created_by = models.ForeignKey(

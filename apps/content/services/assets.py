@@ -31,7 +31,8 @@ from apps.content.services.transitions import (
 )
 from apps.core.files import private_file_save, private_storage
 from apps.core.uploads import CheckedUpload, UploadPolicy, storage_key
-from apps.partners.models import PartnerAccount, PartnerType, Tier
+from apps.partners.catalog import tier_labels
+from apps.partners.models import PartnerAccount, PartnerType
 from apps.tenancy.models import Tenant
 
 if TYPE_CHECKING:
@@ -95,7 +96,8 @@ def _audience_set(
         a.tenant_id != tenant.pk for a in named.values()
     ):
         raise ContentError("Unknown partner type or partner account.")
-    if any(t not in Tier.values for t in tier_values):
+    # Any tier the program has (an archived one an asset already targets stays valid).
+    if tier_values and not set(tier_values) <= tier_labels(tenant=tenant).keys():
         raise ContentError("Unknown tier.")
     if audience == Audience.SELECTED and not (types or tier_values or named):
         raise ContentError(
