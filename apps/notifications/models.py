@@ -58,3 +58,27 @@ class Notification(TenantOwned):
 
     def __str__(self) -> str:
         return self.title
+
+
+class EmailWording(TenantOwned):
+    """A program's own subject and intro for one of its emails (apps/notifications/wording.py
+    lists them by key). No row means the default wording."""
+
+    key = models.CharField(max_length=80)
+    subject = models.CharField(max_length=200)
+    intro = models.TextField(max_length=2000)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "key"], name="notif_wording_one_per_key")
+        ]
+
+    def __str__(self) -> str:
+        from apps.notifications.wording import EMAILS
+
+        entry = EMAILS.get(self.key)
+        return str(entry.label) if entry is not None else self.key

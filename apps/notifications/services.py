@@ -1,12 +1,16 @@
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from apps.notifications.models import EmailStatus, Notification
+from apps.notifications.models import EmailStatus, EmailWording, Notification
+from apps.notifications.rendering import email_render
+from apps.notifications.wording import EMAILS
 from apps.tenancy.selectors import tenant_absolute_url
 
 # Longer than one SMTP delivery can take; a sender that dies simply lets it run out.
@@ -29,15 +33,27 @@ def notification_create(
 ) -> Notification:
     """Create an in-app notification and, after commit, send its email through Celery.
 
-    Templates: notifications/<kind>/title.txt, body.txt and email.html (HTML body).
+    Templates: notifications/<kind>/body.txt and email.html (HTML body); the title (the
+    email's subject) and the intro are the program's wording of the email
+    `notifications.<kind>` (wording.py). A kind that is never emailed (IN_APP_ONLY) keeps
+    its title in title.txt.
     `in_app=False` makes an email-only message (a digest), never listed in the app.
     """
     from apps.notifications.tasks import notification_email_send
 
     absolute = tenant_absolute_url(tenant=tenant, path=url) if url else ""
     context = {"tenant": tenant, "recipient": recipient, "url": absolute, **(context or {})}
-    title = _render(kind, "title.txt", context)
-    body = _render(kind, "body.txt", context)
+    html = ""
+    key = f"notifications.{kind}"
+    if key in EMAILS:
+        # An email of the registry: the program's wording (or the default) for the title,
+        # which is the subject, and the intro of the body.
+        rendered = email_render(tenant=tenant, key=key, context=context)
+        title, body, html = rendered.subject, rendered.text, rendered.html
+    else:
+        title = _render(kind, "title.txt", context)
+        body = _render(kind, "body.txt", context)
+    title = title[:300]
     notification = Notification(
         tenant=tenant,
         recipient=recipient,
@@ -52,7 +68,9 @@ def notification_create(
         notification.email_to = recipient.email
         notification.email_subject = title
         notification.email_text = body + (f"\n\n{absolute}" if absolute else "")
-        notification.email_html = render_to_string(f"notifications/{kind}/email.html", context)
+        notification.email_html = html or render_to_string(
+            f"notifications/{kind}/email.html", context
+        )
     notification.save()
     if notification.email_status == EmailStatus.PENDING:
         transaction.on_commit(lambda: notification_email_send.delay(tenant.pk, notification.pk))
@@ -119,3 +137,111 @@ def _from_address(name: str) -> str:
 
     _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     return formataddr((name, address))
+
+
+# A program's wording of its emails (/console/settings/emails/).
+
+
+class WordingError(ValueError):
+    """Wording the rules refuse (an unknown variable, template code); shown to the admin."""
+
+
+def _wording_check(*, key: str, subject: str, intro: str) -> None:
+    from apps.notifications.formatting import wording_errors
+    from apps.notifications.wording import EMAILS
+
+    names = EMAILS[key].names
+    errors = wording_errors(subject, names) + wording_errors(intro, names)
+    if errors:
+        raise WordingError(" ".join(errors))
+
+
+@transaction.atomic
+def email_wording_save(
+    *, tenant: Any, actor: Any, key: str, subject: str, intro: str
+) -> EmailWording | None:
+    """Make `subject` and `intro` the program's wording of email `key` (a KeyError for a key
+    the registry does not know). Wording equal to the default removes the override. Returns
+    the override, or None when the email is back to its default."""
+    from apps.audit.services import audit_record
+    from apps.notifications import verbs
+    from apps.notifications.wording import EMAILS
+
+    email = EMAILS[key]
+    subject, intro = subject.strip(), intro.strip().replace("\r\n", "\n")
+    _wording_check(key=key, subject=subject, intro=intro)
+    default = {"subject": str(email.subject), "intro": str(email.intro)}
+    if {"subject": subject, "intro": intro} == default:
+        email_wording_reset(tenant=tenant, actor=actor, key=key)
+        return None
+    after = {"subject": subject, "intro": intro}
+    row, created = _wording_lock(tenant=tenant, key=key), False
+    if row is None:
+        row, created = _wording_create(tenant=tenant, actor=actor, key=key, **after)
+    if created:  # until now the default was sent
+        before = default
+    else:
+        before = {"subject": row.subject, "intro": row.intro}
+        if before == after:
+            return row
+        row.subject, row.intro, row.updated_by = subject, intro, actor
+        row.save(update_fields=["subject", "intro", "updated_by", "updated_at"])
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        verb=verbs.EMAIL_WORDING_CHANGED,
+        target=row,
+        data={"key": key, "from": before, "to": after},
+    )
+    return row
+
+
+@transaction.atomic
+def email_wording_reset(*, tenant: Any, actor: Any, key: str) -> bool:
+    """Send email `key` with its default wording again (delete the override). False when
+    it had none."""
+    from apps.audit.services import audit_record
+    from apps.notifications import verbs
+    from apps.notifications.wording import EMAILS
+
+    email = EMAILS[key]
+    row = _wording_lock(tenant=tenant, key=key)
+    if row is None:
+        return False
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        verb=verbs.EMAIL_WORDING_RESET,
+        target=row,
+        data={
+            "key": key,
+            "from": {"subject": row.subject, "intro": row.intro},
+            "to": {"subject": str(email.subject), "intro": str(email.intro)},
+        },
+    )
+    row.delete()
+    return True
+
+
+def _wording_create(
+    *, tenant: Any, actor: Any, key: str, subject: str, intro: str
+) -> tuple[EmailWording, bool]:
+    """A new override (and True), or, when another admin created one meanwhile, theirs,
+    locked (and False)."""
+    try:
+        with transaction.atomic():
+            row = EmailWording.objects.create(
+                tenant=tenant, key=key, subject=subject, intro=intro, updated_by=actor
+            )
+    except IntegrityError:
+        existing = _wording_lock(tenant=tenant, key=key)
+        if existing is None:  # created and deleted at once by others: a rare, clear refusal
+            raise WordingError(_("Someone else changed this email meanwhile: try again.")) from None
+        return existing, False
+    return row, True
+
+
+def _wording_lock(*, tenant: Any, key: str) -> EmailWording | None:
+    return (
+        EmailWording.objects.select_for_update(of=("self",)).filter(tenant=tenant, key=key).first()
+    )

@@ -1,0 +1,580 @@
+"""Every email a program sends, with its default subject and intro and the variables they
+may use. A program admin changes the wording at /console/settings/emails/ (an `EmailWording`
+row per key); without a row the default below is sent.
+
+The wording is the subject and the intro (the paragraphs after the greeting). The rest of an
+email, its greeting, buttons, links, lists and footer, is its template's structure:
+`text_template` and `html_template`, which print `intro` (a list of paragraphs) and
+`intro_text`; `apps/notifications/rendering.py` fills them in.
+
+A variable's value is read from the context its sender already passes to the templates
+(`source`: a dotted path, callables called, or a function of the context), so the senders'
+call sites stay as they are. `sample_context` is the same context with example values, for
+the preview. Variables are substituted by the safe formatter (`formatting.py`), never by the
+template engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+Label = str | Promise
+Source = str | Callable[[Mapping[str, Any]], Any]
+
+# Notification kinds that are only ever shown in the app, never emailed (their senders pass
+# email=False); they keep their wording in their templates.
+IN_APP_ONLY = frozenset({"action_waiting", "onboarding_completed_cam", "milestone_review_ready"})
+
+
+def _resolve(context: Mapping[str, Any], path: str) -> Any:
+    value: Any = context
+    for part in path.split("."):
+        if value is None:
+            return ""
+        value = value.get(part) if isinstance(value, Mapping) else getattr(value, part, None)
+        if callable(value):
+            value = value()
+    return value
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    description: Label
+    source: Source
+
+    def value(self, context: Mapping[str, Any]) -> str:
+        value = self.source(context) if callable(self.source) else _resolve(context, self.source)
+        return "" if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class Email:
+    key: str
+    label: Label
+    sent_when: Label
+    audience: Label
+    subject: Label
+    intro: Label
+    variables: tuple[Variable, ...]
+    text_template: str
+    html_template: str
+    # Notifications: the text part is the in-app body followed by the link.
+    notification: bool = False
+    note: Label = ""
+
+    @property
+    def names(self) -> list[str]:
+        return [variable.name for variable in self.variables]
+
+    def values(self, context: Mapping[str, Any]) -> dict[str, str]:
+        return {variable.name: variable.value(context) for variable in self.variables}
+
+
+PARTNERS = _("Partners")
+APPLICANTS = _("Applicants")
+STAFF = _("Program staff")
+
+
+# --- Variables shared by several emails ----------------------------------------------------
+
+PROGRAM = Variable("program_name", _("The program’s name"), "tenant.name")
+LINK = Variable("link", _("The address the email’s button opens"), "url")
+RECIPIENT_FIRST = Variable(
+    "first_name", _("The recipient’s first name (or email address)"), "recipient.get_short_name"
+)
+USER_FIRST = Variable("first_name", _("The recipient’s first name"), "user.first_name")
+APPLICANT_FIRST = Variable("first_name", _("The applicant’s first name"), "application.first_name")
+COMPANY = Variable("company", _("The company named in the application"), "application.company")
+VALID_DAYS = Variable("valid_days", _("How many days the link stays valid"), "valid_days")
+ACTION = Variable("action_title", _("The onboarding action’s title"), "action.title")
+PIPELINE = Variable("pipeline_name", _("The onboarding pipeline’s name"), "pipeline.name")
+PARTNER = Variable("partner_name", _("The partner account’s name"), "partner.name")
+ACCOUNT = Variable("partner_name", _("The partner account’s name"), "account.name")
+JOINED = Variable(
+    "partner_name", _("The partner account’s name"), "application.partner_account.name"
+)
+ASSIGNED_BY = Variable("assigned_by", _("Who made the assignment"), "actor_name")
+
+
+def _program_message(field: str) -> Variable:
+    return Variable(
+        "program_message",
+        _("The message set in Application settings (empty when there is none)"),
+        f"program.{field}",
+    )
+
+
+def _inviter(path: str) -> Variable:
+    def name(context: Mapping[str, Any]) -> str:
+        inviter = _resolve(context, path)
+        if inviter:
+            return str(inviter.get_full_name() or inviter.email)
+        return gettext("The %(program)s team") % {"program": _resolve(context, "tenant.name")}
+
+    return Variable("inviter_name", _("Who sent the invitation (or “The … team”)"), name)
+
+
+def _count_phrase(singular: str, plural: str, path: str) -> Callable[[Mapping[str, Any]], str]:
+    def phrase(context: Mapping[str, Any]) -> str:
+        n = len(_resolve(context, path) or ())
+        return ngettext(singular, plural, n) % {"count": n}
+
+    return phrase
+
+
+_APP_SETTINGS_NOTE = _(
+    "{program_message} is the message written in Application settings; leave it out to send "
+    "only the text here."
+)
+
+
+def _notification(kind: str, **kwargs: Any) -> Email:
+    return Email(
+        key=f"notifications.{kind}",
+        text_template=f"notifications/{kind}/body.txt",
+        html_template=f"notifications/{kind}/email.html",
+        notification=True,
+        **kwargs,
+    )
+
+
+def _application(kind: str, **kwargs: Any) -> Email:
+    return Email(
+        key=f"applications.{kind}",
+        text_template=f"applications/emails/{kind}/body.txt",
+        html_template=f"applications/emails/{kind}/body.html",
+        **kwargs,
+    )
+
+
+def _home(kind: str, **kwargs: Any) -> Email:
+    return Email(
+        key=f"home.{kind}",
+        text_template=f"home/emails/{kind}/body.txt",
+        html_template=f"home/emails/{kind}/body.html",
+        **kwargs,
+    )
+
+
+_ALL = (
+    # Applicants
+    _application(
+        "confirm",
+        label=_("Confirm your application"),
+        sent_when=_("Someone applies on /apply/: a link to confirm their email address."),
+        audience=APPLICANTS,
+        subject=_("Confirm your application to {program_name}"),
+        intro=_(
+            "{program_message}\n\nPlease confirm your email address for {company}’s "
+            "application. The link is valid for {valid_days} days."
+        ),
+        variables=(
+            APPLICANT_FIRST,
+            COMPANY,
+            PROGRAM,
+            VALID_DAYS,
+            _program_message("confirmation_intro"),
+            LINK,
+        ),
+        note=_APP_SETTINGS_NOTE,
+    ),
+    _application(
+        "already_pending",
+        label=_("Application already under review"),
+        sent_when=_("Someone applies again while their application is still pending."),
+        audience=APPLICANTS,
+        subject=_("We already have your application to {program_name}"),
+        intro=_(
+            "Someone (probably you) just applied again with this address. We already have "
+            "your application for {company}, and it is being reviewed: there is nothing more "
+            "to do.\n\nWe’ll email you as soon as there is a decision."
+        ),
+        variables=(APPLICANT_FIRST, COMPANY, PROGRAM),
+    ),
+    _application(
+        "already_member",
+        label=_("Already a member"),
+        sent_when=_("Someone applies with the address of a user of the program."),
+        audience=APPLICANTS,
+        subject=_("You already have access to {program_name}"),
+        intro=_(
+            "Someone (probably you) just applied to {program_name} with this address. You are "
+            "already a member of the program, so there is no need to apply."
+        ),
+        variables=(PROGRAM, LINK),
+    ),
+    _application(
+        "approved",
+        label=_("Application approved"),
+        sent_when=_("An application is approved: the new partner admin sets a password."),
+        audience=APPLICANTS,
+        subject=_("Welcome to {program_name}: your partner account is ready"),
+        intro=_(
+            "{program_message}\n\nYour partner account {partner_name} is active, and you are "
+            "its administrator."
+        ),
+        variables=(APPLICANT_FIRST, JOINED, PROGRAM, _program_message("approval_intro"), LINK),
+        note=_APP_SETTINGS_NOTE,
+    ),
+    _application(
+        "added",
+        label=_("Added to an existing partner"),
+        sent_when=_("An applicant is added to their company’s existing partner account."),
+        audience=APPLICANTS,
+        subject=_("You’ve joined {partner_name} on {program_name}"),
+        intro=_("{program_message}\n\nYou are now a user of {partner_name}’s partner account."),
+        variables=(APPLICANT_FIRST, JOINED, PROGRAM, _program_message("approval_intro"), LINK),
+        note=_APP_SETTINGS_NOTE,
+    ),
+    _application(
+        "rejected",
+        label=_("Application rejected"),
+        sent_when=_("An application is rejected. The reviewer’s note follows the intro."),
+        audience=APPLICANTS,
+        subject=_("Your application to {program_name}"),
+        intro=_("{program_message}"),
+        variables=(APPLICANT_FIRST, COMPANY, PROGRAM, _program_message("rejection_intro")),
+        note=_APP_SETTINGS_NOTE,
+    ),
+    _application(
+        "declined",
+        label=_("Request to join declined"),
+        sent_when=_("A partner admin declines a colleague’s request to join their account."),
+        audience=APPLICANTS,
+        subject=_("Your request to join {partner_name}"),
+        intro=_(
+            "The administrator of your company’s partner account in {program_name} declined "
+            "your request to join it. If you think this is a mistake, please speak to them."
+        ),
+        variables=(
+            APPLICANT_FIRST,
+            Variable(
+                "partner_name",
+                _("The partner account’s name"),
+                lambda c: (
+                    _resolve(c, "application.matched_account.name")
+                    or gettext("your company’s partner account")
+                ),
+            ),
+            PROGRAM,
+        ),
+    ),
+    _application(
+        "invitation",
+        label=_("Invitation to apply"),
+        sent_when=_("A channel manager invites a company to apply. Their note follows the intro."),
+        audience=APPLICANTS,
+        subject=_("{inviter_name} invites you to join {program_name}"),
+        intro=_("{inviter_name} invites you to join {program_name} as a {partner_type} partner."),
+        variables=(
+            _inviter("invitation.invited_by"),
+            PROGRAM,
+            Variable(
+                "partner_type", _("The partner type invited to"), "invitation.partner_type.name"
+            ),
+            VALID_DAYS,
+            LINK,
+        ),
+    ),
+    # Partners
+    _application(
+        "team_invite",
+        label=_("Added by a colleague"),
+        sent_when=_("A partner admin (or the program’s staff) adds someone to a partner account."),
+        audience=PARTNERS,
+        subject=_("You’ve been added to {partner_name} on {program_name}"),
+        intro=_("{added_by} added you to {partner_name}’s partner account on {program_name}."),
+        variables=(
+            USER_FIRST,
+            Variable(
+                "added_by",
+                _("“A colleague”, or “The … team” when the program’s staff added them"),
+                lambda c: (
+                    gettext("The %(program)s team") % {"program": _resolve(c, "tenant.name")}
+                    if c.get("by_staff")
+                    else gettext("A colleague")
+                ),
+            ),
+            ACCOUNT,
+            PROGRAM,
+            LINK,
+        ),
+    ),
+    Email(
+        key="partners.import_invite",
+        text_template="partners/emails/import_invite/body.txt",
+        html_template="partners/emails/import_invite/body.html",
+        label=_("Added by a partner import"),
+        sent_when=_("A CSV import adds someone to a partner account (when invitations are on)."),
+        audience=PARTNERS,
+        subject=_("Your access to {program_name} for {partner_name}"),
+        intro=_(
+            "The {program_name} team added you to {partner_name}’s partner account. The "
+            "partner portal is where you follow your onboarding, find sales and marketing "
+            "assets and reach your channel manager."
+        ),
+        variables=(USER_FIRST, ACCOUNT, PROGRAM, LINK),
+    ),
+    _notification(
+        "stage_moved",
+        label=_("Next onboarding stage"),
+        sent_when=_("A partner moves on to the next stage of its onboarding."),
+        audience=PARTNERS,
+        subject=_("Next step: {stage_name}"),
+        intro=_(
+            "You have moved on to “{stage_name}” in {pipeline_name}. New actions are waiting "
+            "for you in the partner portal."
+        ),
+        variables=(
+            RECIPIENT_FIRST,
+            Variable("stage_name", _("The new stage’s name"), "stage.name"),
+            PIPELINE,
+            PROGRAM,
+            LINK,
+        ),
+    ),
+    _notification(
+        "action_changes_requested",
+        label=_("Changes requested"),
+        sent_when=_("A channel manager requests changes to an action a partner submitted."),
+        audience=PARTNERS,
+        subject=_("Changes requested: {action_title}"),
+        intro=_("Your channel manager asked for changes to “{action_title}”: {comment}"),
+        variables=(
+            RECIPIENT_FIRST,
+            ACTION,
+            Variable("comment", _("The channel manager’s comment"), "comment"),
+            PROGRAM,
+            LINK,
+        ),
+    ),
+    _notification(
+        "action_invalidated",
+        label=_("Action to redo"),
+        sent_when=_("A channel manager invalidates a completed action. Their note follows."),
+        audience=PARTNERS,
+        subject=_("Please redo: {action_title}"),
+        intro=_("Your channel manager needs you to complete “{action_title}” again."),
+        variables=(RECIPIENT_FIRST, ACTION, PROGRAM, LINK),
+    ),
+    _notification(
+        "onboarding_completed",
+        label=_("Onboarding completed"),
+        sent_when=_("A partner completes its onboarding pipeline."),
+        audience=PARTNERS,
+        subject=_("Onboarding complete: welcome aboard!"),
+        intro=_(
+            "You have completed {pipeline_name}. Thank you for taking the time; your channel "
+            "manager will be in touch about next steps."
+        ),
+        variables=(RECIPIENT_FIRST, PIPELINE, PROGRAM, LINK),
+    ),
+    _notification(
+        "application_team_request",
+        label=_("Colleague asks to join"),
+        sent_when=_("Someone applies with an address at a partner’s company (to its admins)."),
+        audience=PARTNERS,
+        subject=_("{applicant_name} asked to join {partner_name}"),
+        intro=_(
+            "{applicant_name} ({applicant_email}) applied to {program_name} with an address at "
+            "your company. You can add them to {partner_name}’s team, or decline the request."
+        ),
+        variables=(
+            RECIPIENT_FIRST,
+            Variable("applicant_name", _("The applicant’s full name"), "application.full_name"),
+            Variable("applicant_email", _("The applicant’s email address"), "application.email"),
+            ACCOUNT,
+            PROGRAM,
+            LINK,
+        ),
+    ),
+    # Staff
+    _notification(
+        "approvals_digest",
+        label=_("Actions waiting for approval"),
+        sent_when=_("A channel manager’s digest of actions partners submitted for review."),
+        audience=STAFF,
+        subject=_("{actions} waiting for your approval"),
+        intro=_("Partners submitted these actions for your review:"),
+        variables=(
+            RECIPIENT_FIRST,
+            Variable(
+                "actions",
+                _("How many actions, e.g. “3 actions”"),
+                _count_phrase("%(count)d action", "%(count)d actions", "waiting"),
+            ),
+            PROGRAM,
+            LINK,
+        ),
+    ),
+    _notification(
+        "milestone_alert_digest",
+        label=_("Daily milestone alerts"),
+        sent_when=_("A channel manager’s daily digest of their partners’ open alerts."),
+        audience=STAFF,
+        subject=_("{alerts} on {partners}"),
+        intro=_(
+            "These partners have missed onboarding milestones. Each alert resolves by itself "
+            "once the milestone is done."
+        ),
+        variables=(
+            RECIPIENT_FIRST,
+            Variable(
+                "alerts",
+                _("How many open alerts, e.g. “4 open alerts”"),
+                _count_phrase("%(count)d open alert", "%(count)d open alerts", "alerts"),
+            ),
+            Variable(
+                "partners",
+                _("How many partners, e.g. “2 partners”"),
+                _count_phrase("%(count)d partner", "%(count)d partners", "partners"),
+            ),
+            PROGRAM,
+            LINK,
+        ),
+    ),
+    _notification(
+        "partner_assigned",
+        label=_("Partner assigned"),
+        sent_when=_("A partner is assigned to a channel manager."),
+        audience=STAFF,
+        subject=_("{partner_name} is now one of your partners"),
+        intro=_(
+            "{assigned_by} assigned {partner_name} ({partner_type}) to you as channel manager."
+        ),
+        variables=(
+            RECIPIENT_FIRST,
+            PARTNER,
+            Variable("partner_type", _("The partner’s type"), "partner.partner_type.name"),
+            ASSIGNED_BY,
+            PROGRAM,
+            LINK,
+        ),
+    ),
+    _notification(
+        "partners_assigned",
+        label=_("Several partners assigned"),
+        sent_when=_("Several partners are assigned to a channel manager at once."),
+        audience=STAFF,
+        subject=_("{count} partners are now yours"),
+        intro=_("{assigned_by} assigned {count} partners to you as channel manager:"),
+        variables=(
+            RECIPIENT_FIRST,
+            Variable("count", _("How many partners"), "count"),
+            ASSIGNED_BY,
+            PROGRAM,
+            LINK,
+        ),
+    ),
+    _home(
+        "staff_invitation",
+        label=_("Staff invitation"),
+        sent_when=_("A program admin invites a colleague to the staff (or sends it again)."),
+        audience=STAFF,
+        subject=_("You are invited to the staff of {program_name}"),
+        intro=_("{inviter_name} invited you to the partner program {program_name} as {role}."),
+        variables=(
+            USER_FIRST,
+            _inviter("inviter"),
+            Variable("role", _("The staff role, e.g. Channel manager"), "role"),
+            PROGRAM,
+            LINK,
+        ),
+    ),
+    _home(
+        "program_admin",
+        label=_("New program’s administrator"),
+        sent_when=_("The program is created: its first program admin sets a password."),
+        audience=STAFF,
+        subject=_("You are the administrator of {program_name} on Onramp"),
+        intro=_("The partner program {program_name} is ready, and you are its program admin."),
+        variables=(USER_FIRST, PROGRAM, LINK),
+    ),
+)
+
+EMAILS: dict[str, Email] = {email.key: email for email in _ALL}
+
+
+def email_get(key: str) -> Email | None:
+    return EMAILS.get(key)
+
+
+def sample_context(tenant: Any) -> dict[str, Any]:
+    """Example objects for every email's template and variables (the preview)."""
+    sam = SimpleNamespace(
+        first_name="Sam",
+        last_name="Rivera",
+        email="sam.rivera@northwind.example",
+        get_short_name=lambda: "Sam",
+        get_full_name=lambda: "Sam Rivera",
+    )
+    ada = SimpleNamespace(
+        first_name="Ada",
+        email="ada@vendor.example",
+        get_short_name=lambda: "Ada",
+        get_full_name=lambda: "Ada Lovelace",
+    )
+    reseller = SimpleNamespace(name=gettext("Reseller"))
+    northwind = SimpleNamespace(name="Northwind Systems", partner_type=reseller)
+    contoso = SimpleNamespace(name="Contoso Ltd", partner_type=reseller)
+    action = SimpleNamespace(title=gettext("Sign the partner agreement"))
+    pipeline = SimpleNamespace(name=gettext("Reseller onboarding"))
+    alert_rule = SimpleNamespace(label=gettext("First certification within 30 days"))
+    from django.utils import timezone
+
+    from apps.tenancy.selectors import tenant_absolute_url
+
+    url = tenant_absolute_url(tenant=tenant, path="/portal/")
+    alert = SimpleNamespace(rule=alert_rule, due_at=timezone.now(), account=northwind)
+    return {
+        "tenant": tenant,
+        "recipient": sam,
+        "user": sam,
+        "url": url,
+        "reset_url": tenant_absolute_url(tenant=tenant, path="/accounts/password/reset/"),
+        "has_password": False,
+        "valid_days": 7,
+        "program": SimpleNamespace(
+            confirmation_intro=gettext("Thanks for applying to our partner program."),
+            approval_intro=gettext("Welcome aboard! Your onboarding starts as you sign in."),
+            rejection_intro=gettext(
+                "Thank you for your interest in our partner program. We are not able to "
+                "accept your application at this time."
+            ),
+        ),
+        "application": SimpleNamespace(
+            first_name="Sam",
+            full_name="Sam Rivera",
+            email=sam.email,
+            company="Northwind Systems",
+            partner_account=northwind,
+            matched_account=northwind,
+            decision_reason="",
+        ),
+        "invitation": SimpleNamespace(invited_by=ada, partner_type=reseller, note=""),
+        "inviter": ada,
+        "role": gettext("Channel manager"),
+        "account": northwind,
+        "partner": northwind,
+        "action": action,
+        "comment": gettext("Please attach the signed copy."),
+        "stage": SimpleNamespace(name=gettext("Sales training")),
+        "pipeline": pipeline,
+        "actor_name": "Ada Lovelace",
+        "count": 2,
+        "names": [contoso.name, northwind.name],
+        "waiting": [
+            SimpleNamespace(partner_account=northwind, action=action),
+            SimpleNamespace(partner_account=contoso, action=action),
+        ],
+        "alerts": [alert],
+        "partners": [{"partner": northwind, "alerts": [alert]}],
+    }
