@@ -1,4 +1,5 @@
-"""The portal's team forms: invite a colleague, change a colleague's role."""
+"""The team forms: invite a user to a partner account, change a user's role. The portal's
+team page (a partner admin) and the console's partner page (staff) share them."""
 
 from __future__ import annotations
 

@@ -39,9 +39,11 @@ def invitation_email_send(self, tenant_id: int, invitation_id: int) -> bool:
 
 
 @shared_task(**RETRY)
-def team_invitation_email_send(self, tenant_id: int, member_id: int) -> bool:
+def team_invitation_email_send(
+    self, tenant_id: int, member_id: int, by_staff: bool = False
+) -> bool:
     from apps.applications.services.team import team_invitation_email_deliver
 
     tenant = Tenant.objects.get(pk=tenant_id)
     with scope(tenant=tenant):
-        return team_invitation_email_deliver(tenant=tenant, member_id=member_id)
+        return team_invitation_email_deliver(tenant=tenant, member_id=member_id, by_staff=by_staff)

@@ -91,13 +91,41 @@ SETTINGS_CHANGED = audit_verb(
 # The verbs the applicant's own steps record: the history names the applicant as their actor.
 APPLICANT_VERBS = frozenset({APPLICATION_RECEIVED, APPLICATION_UPDATED, APPLICATION_CONFIRMED})
 
-# The portal's team page (/portal/team/): a partner admin manages their account's users.
+# A partner account's users, managed by its partner admins (/portal/team/) and by the
+# program's staff (the console's partner page). Each wording says the before and the after.
+_NO_ADMIN_LEFT = _(" — the account has no active partner admin now")
 TEAM_MEMBER_INVITED = audit_verb(
-    "team.member_invited", _("Invited {user} to <strong>{target}</strong>")
+    "team.member_invited",
+    _("Invited {user} to <strong>{target}</strong>"),
+    when={"from=removed": _("Invited {user} back to <strong>{target}</strong> (removed → active)")},
+    clauses={
+        "to=partner_admin": _(" as partner admin"),
+        "to=partner_user": _(" as partner user"),
+        "outside_domains": _(", an address outside the account’s domains"),
+    },
 )
 TEAM_MEMBER_ROLE_CHANGED = audit_verb(
-    "team.member_role_changed", _("Changed {user}’s role in <strong>{target}</strong>")
+    "team.member_role_changed",
+    _("Changed {user}’s role in <strong>{target}</strong>: {from} → {to}"),
+    when={
+        "to=partner_admin": _(
+            "Changed {user}’s role in <strong>{target}</strong>: partner user → partner admin"
+        ),
+        "to=partner_user": _(
+            "Changed {user}’s role in <strong>{target}</strong>: partner admin → partner user"
+        ),
+    },
+    clauses={"no_admin_left": _NO_ADMIN_LEFT},
 )
 TEAM_MEMBER_REMOVED = audit_verb(
-    "team.member_removed", _("Removed {user} from <strong>{target}</strong>")
+    "team.member_removed",
+    _("Removed {user} from <strong>{target}</strong> (active → removed)"),
+    clauses={"no_admin_left": _NO_ADMIN_LEFT},
+)
+TEAM_MEMBER_REACTIVATED = audit_verb(
+    "team.member_reactivated",
+    _("Reactivated {user} in <strong>{target}</strong> (removed → active)"),
+)
+TEAM_INVITATION_RESENT = audit_verb(
+    "team.invitation_resent", _("Sent {user} a new invitation to <strong>{target}</strong>")
 )

@@ -34,6 +34,7 @@ from apps.applications.services import (
     program_settings_update,
 )
 from apps.applications.services.transitions import statuses_allowing
+from apps.partners.catalog import partner_types_offered
 from apps.partners.selectors import partner_types_for
 from apps.tenancy.access import console_admin_view, console_view
 
@@ -231,7 +232,7 @@ def _invitation(request, pk: int) -> Invitation:
 
 @console_view
 def invitations(request):
-    partner_types = partner_types_for(tenant=request.tenant)
+    partner_types = partner_types_offered(tenant=request.tenant)
     form = InviteForm(request.POST or None, request.FILES or None, partner_types=partner_types)
     if request.method == "POST" and form.is_valid():
         try:

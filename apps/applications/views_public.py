@@ -21,7 +21,7 @@ from apps.applications.services.intake import (
     NEW,
     UPDATED,
 )
-from apps.partners.selectors import partner_types_for
+from apps.partners.catalog import partner_types_offered
 from apps.tenancy.access import public_view
 
 TOO_MANY = (
@@ -34,7 +34,10 @@ def _form(request, *, invitation=None, data=None):
     settings = selectors.program_settings_get(tenant=request.tenant)
     return ApplyForm(
         data,
-        partner_types=partner_types_for(tenant=request.tenant),
+        # Archived types are not offered (an invitation keeps the one it was sent with).
+        partner_types=partner_types_offered(
+            tenant=request.tenant, keep=invitation.partner_type_id if invitation else None
+        ),
         questions=settings.questions or [],
         invitation=invitation,
     )

@@ -2,6 +2,7 @@ from django.db.models import Count, Q
 
 from apps.audit.models import AuditEvent
 from apps.partners.models import PartnerAccount, PartnerStatus
+from apps.partners.selectors import active_cam_exists
 
 
 def console_summary(*, tenant, user) -> dict:
@@ -11,7 +12,8 @@ def console_summary(*, tenant, user) -> dict:
         active=Count("id", filter=Q(status=PartnerStatus.ACTIVE)),
         suspended=Count("id", filter=Q(status=PartnerStatus.SUSPENDED)),
         mine=Count("id", filter=Q(cam=user)),
-        unassigned=Count("id", filter=Q(cam__isnull=True)),
+        # No CAM, or one no longer an active staff member (their alerts go to the admins).
+        unassigned=Count("id", filter=Q(cam__isnull=True) | ~active_cam_exists()),
     )
 
 

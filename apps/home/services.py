@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email, validate_slug
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
@@ -23,7 +22,7 @@ from apps.audit.services import audit_record
 from apps.home import verbs
 from apps.milestones.services import milestone_template_install
 from apps.partners.models import PartnerType
-from apps.partners.services import partner_types_install_defaults
+from apps.partners.services import partner_tiers_install_defaults, partner_types_install_defaults
 from apps.tenancy.models import STAFF_ROLES, Membership, Role, Tenant, TenantHost
 from apps.tenancy.selectors import tenant_absolute_url
 from apps.tenancy.services import membership_grant, tenant_create
@@ -82,6 +81,7 @@ def _program_install(*, tenant: Tenant, actor: Any, milestone_template: bool) ->
         has_types = PartnerType.objects.filter(tenant=tenant).exists()
         installed = {
             "partner_types": 0 if has_types else len(partner_types_install_defaults(tenant=tenant)),
+            "tiers": len(partner_tiers_install_defaults(tenant=tenant)),
             "milestones": 0,
             "tracks": 0,
             "settings": int(program_settings_install(tenant=tenant)),
@@ -398,15 +398,18 @@ def staff_invitation_email_send(*, tenant_id: int, user_id: int, inviter_id: int
 
 
 def _email_send(*, tenant: Tenant, user: Any, template: str, context: dict[str, Any]) -> None:
-    """Send one of this app's emails (subject.txt, body.txt, body.html under `template`) to
-    `user`, from the program's name."""
-    subject = " ".join(render_to_string(f"{template}/subject.txt", context).split())
+    """Send one of this app's emails (body.txt, body.html under `template`, with the
+    program's wording of "home.<name>") to `user`, from the program's name."""
+    from apps.notifications.rendering import email_render
+
+    key = "home." + template.rstrip("/").rsplit("/", 1)[-1]
+    rendered = email_render(tenant=tenant, key=key, context=context)
     _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string(f"{template}/body.txt", context).strip() + "\n",
+        subject=rendered.subject,
+        body=rendered.text + "\n",
         from_email=formataddr((tenant.name, address)),
         to=[user.email],
     )
-    message.attach_alternative(render_to_string(f"{template}/body.html", context), "text/html")
+    message.attach_alternative(rendered.html, "text/html")
     message.send()

@@ -15,3 +15,21 @@ STAFF_INVITATION_RESENT = audit_verb(
 )
 STAFF_DEACTIVATED = audit_verb("staff.deactivated", _("Deactivated {user} on the program staff"))
 STAFF_REACTIVATED = audit_verb("staff.reactivated", _("Reactivated {user} on the program staff"))
+PROGRAM_SETTINGS_CHANGED = audit_verb(
+    "program.settings_changed", _("Changed the program settings: {fields}")
+)
+PROGRAM_LOGO_CHANGED = audit_verb(
+    "program.logo_changed",
+    _("Uploaded a new program logo"),
+    when={"to=": _("Removed the program logo")},
+)
+PROGRAM_HOST_ADDED = audit_verb(
+    "program.host_added", _('Added the address <span class="mono">{host}</span>')
+)
+PROGRAM_HOST_PRIMARY_CHANGED = audit_verb(
+    "program.host_primary_changed",
+    _('Made <span class="mono">{to}</span> the primary address (used in email links)'),
+)
+PROGRAM_HOST_REMOVED = audit_verb(
+    "program.host_removed", _('Removed the address <span class="mono">{host}</span>')
+)

@@ -52,7 +52,7 @@ class InboxFilterForm(forms.Form):
             cast(forms.ChoiceField, self.fields["cam"]).choices = [
                 ("", "All channel managers"),
                 ("mine", "My partners"),
-                ("none", "Partners without a CAM"),
+                ("none", "Unassigned partners"),
             ] + [(str(m.user_id), m.user.get_full_name() or m.user.email) for m in managers]
         else:
             del self.fields["cam"]

@@ -17,6 +17,10 @@ TEMPLATE_INSTALLED = audit_verb(
 TRACKING_STARTED = audit_verb(
     "milestones.tracking_started", _("Milestones tracking started <strong>{target}</strong>")
 )
+TRACK_SWITCHED = audit_verb(
+    "milestones.track_switched",
+    _("Milestone track changed from <strong>{from}</strong> to <strong>{to}</strong>"),
+)
 REVIEW_RECORDED = audit_verb(
     "milestones.review_recorded", _("Milestones review recorded <strong>{target}</strong>")
 )

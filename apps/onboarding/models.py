@@ -134,13 +134,22 @@ class Action(TenantOwned):
 class EnrollmentStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", "In progress"
     COMPLETED = "completed", "Completed"
+    # The partner was moved to another pipeline: kept, read-only, as history.
+    SUPERSEDED = "superseded", "Moved to another pipeline"
+
+
+# A partner's current enrollment is its one enrollment in one of these statuses.
+CURRENT_ENROLLMENT_STATUSES = frozenset({EnrollmentStatus.IN_PROGRESS, EnrollmentStatus.COMPLETED})
 
 
 class Enrollment(TenantOwned):
-    """One partner account's journey through one pipeline."""
+    """One partner account's journey through one pipeline.
 
-    partner_account = models.OneToOneField(
-        PartnerAccount, on_delete=models.CASCADE, related_name="enrollment"
+    A partner has at most one current enrollment (in progress or completed); the ones it
+    left for another pipeline stay as history (superseded)."""
+
+    partner_account = models.ForeignKey(
+        PartnerAccount, on_delete=models.CASCADE, related_name="enrollments"
     )
     pipeline = models.ForeignKey(Pipeline, on_delete=models.PROTECT, related_name="enrollments")
     current_stage = models.ForeignKey(
@@ -151,6 +160,8 @@ class Enrollment(TenantOwned):
     )
     started_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # When the partner was moved to another pipeline (status superseded).
+    superseded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -160,6 +171,17 @@ class Enrollment(TenantOwned):
                 condition=models.Q(status="in_progress"),
             ),
         ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "partner_account"],
+                condition=~models.Q(status="superseded"),
+                name="onb_one_current_enrollment",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["in_progress", "completed", "superseded"]),
+                name="onb_enrollment_status_valid",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.partner_account} in {self.pipeline}"
@@ -167,6 +189,10 @@ class Enrollment(TenantOwned):
     @property
     def is_completed(self) -> bool:
         return self.status == EnrollmentStatus.COMPLETED
+
+    @property
+    def is_superseded(self) -> bool:
+        return self.status == EnrollmentStatus.SUPERSEDED
 
 
 class StageStatus(models.TextChoices):

@@ -13,6 +13,7 @@ from django_scopes import scopes_disabled
 
 from apps.audit.models import AuditEvent
 from apps.onboarding.models import (
+    CURRENT_ENROLLMENT_STATUSES,
     DONE_STATUSES,
     ActionFile,
     ActionProgress,
@@ -23,6 +24,7 @@ from apps.onboarding.models import (
     Stage,
     StageProgress,
 )
+from apps.partners.selectors import partner_accounts_responsible_to
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -32,8 +34,50 @@ if TYPE_CHECKING:
 
 
 def enrollment_for_partner(*, tenant: Tenant, partner_account_id: int) -> Enrollment | None:
+    """The partner's current enrollment (in progress or completed; at most one)."""
     return (
-        Enrollment.objects.filter(tenant=tenant, partner_account_id=partner_account_id)
+        Enrollment.objects.filter(
+            tenant=tenant,
+            partner_account_id=partner_account_id,
+            status__in=CURRENT_ENROLLMENT_STATUSES,
+        )
+        .select_related("pipeline", "current_stage")
+        .order_by("-started_at", "-id")
+        .first()
+    )
+
+
+def enrollment_history_for_partner(*, tenant: Tenant, partner_account_id: int) -> list[Enrollment]:
+    """The pipelines the partner was moved out of, latest first, each with `actions_done`
+    and `actions_total` (read-only history; one query)."""
+    return list(
+        Enrollment.objects.filter(
+            tenant=tenant,
+            partner_account_id=partner_account_id,
+            status=EnrollmentStatus.SUPERSEDED,
+        )
+        .select_related("pipeline", "current_stage")
+        .annotate(
+            actions_total=Count("actions", distinct=True),
+            actions_done=Count(
+                "actions", filter=Q(actions__status__in=DONE_STATUSES), distinct=True
+            ),
+        )
+        .order_by("-superseded_at", "-id")
+    )
+
+
+def enrollment_past_get(
+    *, tenant: Tenant, partner_account_id: int, enrollment_id: int
+) -> Enrollment | None:
+    """One enrollment the partner was moved out of (the Onboarding tab's history view)."""
+    return (
+        Enrollment.objects.filter(
+            tenant=tenant,
+            partner_account_id=partner_account_id,
+            pk=enrollment_id,
+            status=EnrollmentStatus.SUPERSEDED,
+        )
         .select_related("pipeline", "current_stage")
         .first()
     )
@@ -134,6 +178,8 @@ def progress_for_partner_user(
         ActionProgress.objects.filter(
             tenant=tenant, partner_account_id=partner_account_id, pk=progress_id
         )
+        # A pipeline the partner left is history: its actions have no page of their own.
+        .exclude(enrollment__status=EnrollmentStatus.SUPERSEDED)
         .select_related("action", "action__stage", "enrollment", "enrollment__pipeline")
         .first()
     )
@@ -196,7 +242,9 @@ def content_opened_progress_all_tenants(
         )
         asset_open = opens.filter(asset_id=OuterRef("action__asset_id"))
         article_open = opens.filter(article_id=OuterRef("action__article_id"))
-        available = Q(status=ActionStatus.ACTION_REQUIRED) | Q(
+        available = Q(status=ActionStatus.ACTION_REQUIRED) & ~Q(
+            enrollment__status=EnrollmentStatus.SUPERSEDED
+        ) | Q(
             status=ActionStatus.PENDING,
             enrollment__status=EnrollmentStatus.IN_PROGRESS,
             action__stage_id=F("enrollment__current_stage_id"),
@@ -234,11 +282,12 @@ def content_opened_progress_all_tenants(
 def waiting_for_cam_since(
     *, tenant: Tenant, cam: User, since: datetime | None
 ) -> list[ActionProgress]:
+    # The partners whose approvals go to `cam`: theirs, or unassigned ones for an admin.
     rows = ActionProgress.objects.filter(
         tenant=tenant,
         status=ActionStatus.WAITING_FOR_APPROVAL,
-        partner_account__cam=cam,
-    )
+        partner_account__in=partner_accounts_responsible_to(tenant=tenant, user=cam),
+    ).exclude(enrollment__status=EnrollmentStatus.SUPERSEDED)
     if since is not None:
         rows = rows.filter(submitted_at__gt=since)
     return list(

@@ -21,6 +21,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Lower
 
 from apps.onboarding.models import (
+    CURRENT_ENROLLMENT_STATUSES,
     Action,
     ActionProgress,
     Enrollment,
@@ -215,6 +216,7 @@ def action_status_counts(*, tenant: Tenant, action: Action) -> dict[str, int]:
     """How many partners' progress of `action` is in each status (absent statuses omitted)."""
     return dict(
         ActionProgress.objects.filter(tenant=tenant, action=action)
+        .exclude(enrollment__status=EnrollmentStatus.SUPERSEDED)
         .order_by()
         .values_list("status")
         .annotate(n=Count("id"))
@@ -223,7 +225,9 @@ def action_status_counts(*, tenant: Tenant, action: Action) -> dict[str, int]:
 
 def partner_account_list_not_enrolled(*, tenant: Tenant) -> QuerySet[PartnerAccount]:
     """Active partner accounts with no enrollment (an account has one enrollment)."""
-    enrolled = Enrollment.objects.filter(tenant=tenant, partner_account=OuterRef("pk"))
+    enrolled = Enrollment.objects.filter(
+        tenant=tenant, partner_account=OuterRef("pk"), status__in=CURRENT_ENROLLMENT_STATUSES
+    )
     return PartnerAccount.objects.filter(tenant=tenant, status=PartnerStatus.ACTIVE).filter(
         ~Exists(enrolled)
     )
@@ -238,3 +242,15 @@ def partner_account_list_enroll_candidates(
     if q:
         rows = rows.filter(name__icontains=q)
     return list(rows.select_related("partner_type").order_by(Lower("name"), "id")[: limit + 1])
+
+
+def pipeline_for_partner_type(*, tenant: Tenant, partner_type_id: int) -> Pipeline | None:
+    """The live pipeline that starts partners of this type (None when there is none)."""
+    assignment = (
+        PipelineAssignment.objects.filter(
+            tenant=tenant, partner_type_id=partner_type_id, pipeline__archived_at__isnull=True
+        )
+        .select_related("pipeline")
+        .first()
+    )
+    return assignment.pipeline if assignment is not None else None

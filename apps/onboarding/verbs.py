@@ -52,6 +52,10 @@ ONBOARDING_ENROLLED = audit_verb(
 ONBOARDING_COMPLETED = audit_verb(
     "onboarding.completed", _("Completed <strong>{pipeline}</strong>")
 )
+ONBOARDING_MOVED = audit_verb(
+    "onboarding.moved",
+    _("Moved from the pipeline <strong>{from}</strong> to <strong>{to}</strong>"),
+)
 
 # Partner events (milestones react to them) -----------------------------------------------
 
@@ -61,3 +65,4 @@ ACTION_COMPLETED_EVENT = event_type(
 )
 STAGE_COMPLETED_EVENT = event_type("onboarding.stage_completed", _("Completed an onboarding stage"))
 COMPLETED_EVENT = event_type("onboarding.completed", _("Completed onboarding"))
+LEFT_PIPELINE_EVENT = event_type("onboarding.left", _("Moved to another onboarding pipeline"))

@@ -15,6 +15,8 @@ from apps.onboarding.selectors import (
     action_file_get,
     enrollment_counts,
     enrollment_for_partner,
+    enrollment_history_for_partner,
+    enrollment_past_get,
     enrollment_stages,
     pipelines_for,
     progress_for_partner_user,
@@ -49,6 +51,8 @@ def _stage_context(
     account: PartnerAccount,
     enrollment: Enrollment,
     stage_id: int | None = None,
+    *,
+    read_only: bool = False,
 ) -> dict[str, Any]:
     stages = enrollment_stages(tenant=request.tenant, enrollment=enrollment)
     selected = None
@@ -65,10 +69,11 @@ def _stage_context(
         else []
     )
     for row in rows:
-        row.events = allowed_events(row)
+        row.events = [] if read_only else allowed_events(row)
     open_count = sum(1 for r in rows if r.action.archived_at is None and not r.is_done)
     can_move = (
-        selected is not None
+        not read_only
+        and selected is not None
         and not enrollment.is_completed
         and selected.pk == enrollment.current_stage_id
         and open_count == 0
@@ -80,6 +85,7 @@ def _stage_context(
         "selected": selected,
         "rows": rows,
         "can_move": can_move,
+        "read_only": read_only,
         "counts": enrollment_counts(tenant=request.tenant, enrollment=enrollment),
     }
 
@@ -87,8 +93,28 @@ def _stage_context(
 @console_partner_view
 def onboarding_tab(request: PartnerRequest, partner_id: int) -> HttpResponse:
     account = request.partner_account
-    enrollment = enrollment_for_partner(tenant=request.tenant, partner_account_id=account.pk)
-    context: dict[str, Any] = {"nav": "partners", "account": account, "tab": "onboarding"}
+    context: dict[str, Any] = {
+        "nav": "partners",
+        "account": account,
+        "tab": "onboarding",
+        # The pipelines the partner was moved out of: kept, read-only (?enrollment=<id>).
+        "history": enrollment_history_for_partner(
+            tenant=request.tenant, partner_account_id=account.pk
+        ),
+    }
+    past_id = request.GET.get("enrollment", "")
+    if past_id:
+        enrollment = (
+            enrollment_past_get(
+                tenant=request.tenant, partner_account_id=account.pk, enrollment_id=int(past_id)
+            )
+            if past_id.isdigit() and len(past_id) < 10
+            else None
+        )
+        if enrollment is None:
+            raise Http404
+    else:
+        enrollment = enrollment_for_partner(tenant=request.tenant, partner_account_id=account.pk)
     if enrollment is None:
         context["pipelines"] = list(pipelines_for(tenant=request.tenant))
         return render(request, "onboarding/tab.html", context)
@@ -96,7 +122,9 @@ def onboarding_tab(request: PartnerRequest, partner_id: int) -> HttpResponse:
         stage_id = int(request.GET.get("stage", ""))
     except ValueError:
         stage_id = None
-    context.update(_stage_context(request, account, enrollment, stage_id))
+    context.update(
+        _stage_context(request, account, enrollment, stage_id, read_only=enrollment.is_superseded)
+    )
     return render(request, "onboarding/tab.html", context)
 
 

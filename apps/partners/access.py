@@ -9,9 +9,13 @@ the views show, and sets it on `request.partner_account`. The rule is recorded o
 
 Portal views read the signed-in partner user's own account with `portal_partner_account`.
 
-A suspended account's users are turned away from every portal view by `portal_suspended_gate`,
-registered with the tenancy portal decorators (`portal_gate_register`, in PartnersConfig.ready):
-they are sent to `/portal/suspended/` (the one page they can open, `portal_ungated_view`).
+A suspended account's users are turned away from every view they could open by
+`portal_suspended_gate`, registered with the tenancy decorators (`portal_gate_register`, in
+PartnersConfig.ready), which run it for every partner-role request: portal pages, file
+downloads, team pages and the shared views such as `/notifications/`. They are sent to
+`/portal/suspended/` (the one page they can open, `portal_ungated_view`); signing in lands
+them there too (home is `/portal/`, which the gate turns away). The API refuses a suspended
+partner's events (409) and the milestone sweep raises no alert for one.
 """
 
 from __future__ import annotations

@@ -33,10 +33,14 @@ class ExplorerFilterForm(forms.Form):
     )
     sort = forms.ChoiceField(required=False, choices=[(k, k) for k in EXPLORER_SORTS])
 
-    def __init__(self, *args, partner_types, managers, **kwargs):
+    def __init__(self, *args, partner_types, managers, tiers=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["type"].choices = [("", "All types")] + [(t.pk, t.name) for t in partner_types]
-        self.fields["tier"].choices = [("", "All tiers"), *Tier.choices]
+        # Archived types and tiers stay in the filters: their accounts are still there.
+        self.fields["type"].choices = [("", "All types")] + [
+            (t.pk, _("%(name)s (archived)") % {"name": t.name} if t.archived_at else t.name)
+            for t in partner_types
+        ]
+        self.fields["tier"].choices = [("", "All tiers"), *(tiers or Tier.choices)]
         self.fields["cam"].choices = [
             ("", "All CAMs"),
             (UNASSIGNED, _("Unassigned")),
@@ -76,7 +80,7 @@ class PartnerAccountForm(forms.Form):
 
     name = forms.CharField(label=_("Company name"), max_length=200)
     partner_type = forms.TypedChoiceField(label=_("Partner type"), coerce=int)
-    tier = forms.ChoiceField(label=_("Tier"), choices=Tier.choices, initial=Tier.REGISTERED)
+    tier = forms.ChoiceField(label=_("Tier"))
     domains = forms.CharField(
         label=_("Email domains"),
         required=False,
@@ -99,10 +103,18 @@ class PartnerAccountForm(forms.Form):
         managers: list[Membership],
         editing: bool = False,
         current_cam: Any = None,
+        tiers: list[tuple[str, str]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.partner_types = {t.pk: t for t in partner_types}
+        # The program's catalogue (apps.partners.catalog.tier_choices); the default set if
+        # the caller has none to give.
+        tier_options = list(tiers) if tiers is not None else list(Tier.choices)
+        self.fields["tier"].choices = tier_options
+        keys = [key for key, _label in tier_options]
+        if keys:
+            self.fields["tier"].initial = Tier.REGISTERED if Tier.REGISTERED in keys else keys[0]
         self.managers = {m.user_id: m.user for m in managers}
         self.fields["partner_type"].choices = [(t.pk, t.name) for t in partner_types]
         self.fields["region"].choices = [("", _("No region")), *Region.choices]
@@ -157,9 +169,15 @@ class PartnerBulkForm(forms.Form):
     )
     tier = forms.ChoiceField(required=False, label=_("Set tier"))
 
-    def __init__(self, *args: Any, managers: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        managers: Any,
+        tiers: list[tuple[str, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["cam"].choices = [("", _("Keep CAM"))] + [
             (m.user_id, m.user.get_full_name() or m.user.email) for m in managers
         ]
-        self.fields["tier"].choices = [("", _("Keep tier")), *Tier.choices]
+        self.fields["tier"].choices = [("", _("Keep tier")), *(tiers or Tier.choices)]

@@ -54,6 +54,8 @@ FREE_MAIL_DOMAINS = frozenset(FREE_MAIL_DOMAIN_DEFAULTS)
 class PartnerType(TenantOwned):
     name = models.CharField(max_length=100)
     position = models.PositiveSmallIntegerField(default=0)
+    # An archived type is offered by no picker; its accounts, pipelines and tracks keep it.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["position", "name"]
@@ -68,10 +70,37 @@ class PartnerType(TenantOwned):
 
 
 class Tier(models.TextChoices):
+    """The default tiers every program starts with (its catalogue is `PartnerTier`)."""
+
     REGISTERED = "registered", "Registered"
     SILVER = "silver", "Silver"
     GOLD = "gold", "Gold"
     PLATINUM = "platinum", "Platinum"
+
+
+TIER_KEY_MAX_LENGTH = 20
+
+
+class PartnerTier(TenantOwned):
+    """A tier of one program. Accounts hold its `key`, which never changes: renaming changes
+    the label only; an archived tier is offered by no picker, its accounts keep it."""
+
+    key = models.SlugField(max_length=TIER_KEY_MAX_LENGTH)
+    label = models.CharField(max_length=60)
+    position = models.PositiveSmallIntegerField(default=0)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "key"], name="partners_tier_key_unique"),
+            models.UniqueConstraint(
+                "tenant", Lower("label"), name="partners_tier_label_unique_per_tenant"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
 
 
 class Region(models.TextChoices):
@@ -91,7 +120,8 @@ class PartnerAccount(TenantOwned):
 
     name = models.CharField(max_length=200)
     partner_type = models.ForeignKey(PartnerType, on_delete=models.PROTECT, related_name="+")
-    tier = models.CharField(max_length=20, choices=Tier, default=Tier.REGISTERED)
+    # The key of one of the program's `PartnerTier`s (checked by forms and services).
+    tier = models.CharField(max_length=TIER_KEY_MAX_LENGTH, default=Tier.REGISTERED)
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 country code")
     region = models.CharField(max_length=10, choices=Region, blank=True)
     cam = models.ForeignKey(
@@ -146,6 +176,19 @@ class PartnerAccount(TenantOwned):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_tier_display(self) -> str:
+        """The tier's label in the program's catalogue (one query: a list of accounts reads
+        `apps.partners.catalog.tier_labels` once instead)."""
+        label = (
+            PartnerTier.objects.filter(tenant_id=self.tenant_id, key=self.tier)
+            .values_list("label", flat=True)
+            .first()
+        )
+        if label is None:
+            defaults = dict(Tier.choices)
+            label = str(defaults.get(self.tier, self.tier))
+        return label
 
 
 class PartnerDomain(TenantOwned):

@@ -11,6 +11,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
 )
 from django.db.models.functions import Lower
 from django_scopes import scopes_disabled
@@ -20,6 +21,7 @@ from apps.partners.models import (
     PartnerDomain,
     PartnerEvent,
     PartnerStatus,
+    PartnerTier,
     PartnerType,
     PartnerUser,
 )
@@ -81,6 +83,14 @@ def partner_explorer_queryset(*, tenant, filters: ExplorerFilters) -> QuerySet[P
         rows = rows.filter(activated_at__isnull=True)
     elif filters.activation == "dark":
         rows = rows.filter(dark_since__isnull=False)
+    if filters.sort == "tier":
+        # The program's order of its tiers (their position), not the keys' alphabet.
+        position = PartnerTier.objects.filter(tenant=tenant, key=OuterRef("tier")).values(
+            "position"
+        )[:1]
+        return rows.annotate(tier_position=Subquery(position)).order_by(
+            "tier_position", *EXPLORER_SORTS["tier"][1:]
+        )
     return rows.order_by(*EXPLORER_SORTS.get(filters.sort, EXPLORER_SORTS["name"]))
 
 
@@ -192,3 +202,103 @@ def partner_account_activity_all_tenants() -> QuerySet[PartnerAccount, dict[str,
     return rows.values("id").annotate(
         is_active=ExpressionWrapper(Q(status=PartnerStatus.ACTIVE), output_field=BooleanField())
     )
+
+
+# --- Who hears about a partner: its active CAM, else every active program admin -------------
+# A partner has no active CAM when `cam` is NULL, or the CAM's membership of the program is
+# deactivated or no longer a staff role (or the user is switched off altogether). Its
+# approvals and alerts then go to the program admins: never to nobody, never to the inactive
+# person. (The program always keeps one active admin: apps/home/services.py.)
+
+
+def active_cam_exists(*, cam_ref: str = "cam_id", tenant_ref: str = "tenant_id") -> Exists:
+    """Whether the row's CAM (the column `cam_ref`) is an active staff member of the row's
+    program (`tenant_ref`), for an annotation or filter on accounts or rows joined to them."""
+    with scopes_disabled():
+        members = Membership.objects.filter(
+            tenant_id=OuterRef(tenant_ref),
+            user_id=OuterRef(cam_ref),
+            role__in=STAFF_ROLES,
+            is_active=True,
+            user__is_active=True,
+        )
+    return Exists(members)
+
+
+def _active_admins(tenant_ids: Collection[int]) -> dict[int, list[Any]]:
+    with scopes_disabled():
+        memberships = (
+            Membership.objects.filter(
+                tenant_id__in=list(tenant_ids),
+                role=Role.PROGRAM_ADMIN,
+                is_active=True,
+                user__is_active=True,
+            )
+            .select_related("user")
+            .order_by("tenant_id", "user_id")
+        )
+        admins: dict[int, list[Any]] = {}
+        for membership in memberships:
+            admins.setdefault(membership.tenant_id, []).append(membership.user)
+    return admins
+
+
+def _responsible_staff(accounts: QuerySet[PartnerAccount]) -> dict[int, list[Any]]:
+    rows = list(
+        accounts.annotate(cam_active=active_cam_exists()).select_related("cam").order_by("pk")
+    )
+    assigned = {row.pk for row in rows if getattr(row, "cam_active", False)}
+    unassigned_tenants = {row.tenant_id for row in rows if row.pk not in assigned}
+    admins = _active_admins(unassigned_tenants) if unassigned_tenants else {}
+    return {
+        row.pk: [row.cam] if row.pk in assigned else list(admins.get(row.tenant_id, []))
+        for row in rows
+    }
+
+
+def responsible_staff_by_account(
+    *, tenant: Tenant, account_ids: Collection[int]
+) -> dict[int, list[Any]]:
+    """account id -> who hears about that partner's approvals and alerts: [its active CAM], or
+    every active program admin. Two queries at most, however many accounts; ids of another
+    program are left out."""
+    accounts = PartnerAccount.objects.filter(tenant=tenant, pk__in=list(account_ids))
+    return _responsible_staff(accounts)
+
+
+def responsible_staff_by_account_all_tenants(
+    *, account_ids: Collection[int]
+) -> dict[int, list[Any]]:
+    """`responsible_staff_by_account` for accounts of any program (the sweep). Platform code."""
+    with scopes_disabled():
+        accounts = PartnerAccount.objects.filter(pk__in=list(account_ids))
+    return _responsible_staff(accounts)
+
+
+def responsible_staff(*, tenant: Tenant, account: PartnerAccount) -> list[Any]:
+    """Who hears about this partner's approvals and alerts: its active CAM, else every active
+    program admin."""
+    return responsible_staff_by_account(tenant=tenant, account_ids=[account.pk]).get(account.pk, [])
+
+
+def partner_accounts_responsible_to(*, tenant: Tenant, user: Any) -> QuerySet[PartnerAccount]:
+    """The accounts whose approvals and alerts go to `user` (for digests, as a subquery): those
+    they are the active CAM of and, for an active program admin, those without an active CAM.
+    None for anyone not an active staff member. One query (the membership)."""
+    membership = (
+        Membership.objects.filter(
+            tenant=tenant,
+            user_id=user.pk,
+            role__in=STAFF_ROLES,
+            is_active=True,
+            user__is_active=True,
+        )
+        .only("role")
+        .first()
+    )
+    accounts = PartnerAccount.objects.filter(tenant=tenant)
+    if membership is None:
+        return accounts.none()
+    if membership.role == Role.PROGRAM_ADMIN:
+        return accounts.filter(Q(cam_id=user.pk) | Q(cam__isnull=True) | ~active_cam_exists())
+    return accounts.filter(cam_id=user.pk)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.partners import views, views_edit
+from apps.partners import views, views_edit, views_type_change
 
 app_name = "partners"
 urlpatterns = [
@@ -20,4 +20,21 @@ urlpatterns += [
 # Bulk CAM/tier change from the Explorer's selection (issue 10, point 2).
 urlpatterns += [
     path("bulk/", views.partner_bulk_update, name="bulk"),
+]
+
+# After a type change: move to the new type's pipeline and milestone track (issue 10, point 3).
+urlpatterns += [
+    path(
+        "<int:partner_id>/type-change/",
+        views_type_change.partner_type_change,
+        name="type_change",
+    ),
+]
+
+# CSV import of partner accounts (issue 10, point 5; views_import).
+from apps.partners import views_import  # noqa: E402
+
+urlpatterns += [
+    path("import/", views_import.partner_import, name="import"),
+    path("import/template.csv", views_import.partner_import_template, name="import_template"),
 ]

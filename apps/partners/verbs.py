@@ -106,3 +106,58 @@ PARTNER_UPDATED = audit_verb(
     _("Edited partner account <strong>{target}</strong>"),
     when={"fields": _("Edited partner account <strong>{target}</strong>: {fields}")},
 )
+
+
+# The program's partner types and tiers (/console/settings/partner-types/, issue 10, point 7).
+PARTNER_TYPE_CREATED = audit_verb(
+    "partner_type.created", _("Added partner type <strong>{target}</strong>")
+)
+PARTNER_TYPE_RENAMED = audit_verb(
+    "partner_type.renamed",
+    _("Renamed partner type <strong>{previous}</strong> to <strong>{target}</strong>"),
+)
+PARTNER_TYPE_ARCHIVED = audit_verb(
+    "partner_type.archived", _("Archived partner type <strong>{target}</strong>")
+)
+PARTNER_TYPE_RESTORED = audit_verb(
+    "partner_type.restored", _("Restored partner type <strong>{target}</strong>")
+)
+PARTNER_TYPE_DELETED = audit_verb(
+    "partner_type.deleted", _("Deleted partner type <strong>{target}</strong>")
+)
+PARTNER_TYPE_MOVED = audit_verb(
+    "partner_type.moved", _("Moved partner type <strong>{target}</strong> in the list")
+)
+PARTNER_TIER_CREATED = audit_verb("partner_tier.created", _("Added tier <strong>{target}</strong>"))
+PARTNER_TIER_RENAMED = audit_verb(
+    "partner_tier.renamed",
+    _("Renamed tier <strong>{previous}</strong> to <strong>{target}</strong>"),
+)
+PARTNER_TIER_ARCHIVED = audit_verb(
+    "partner_tier.archived", _("Archived tier <strong>{target}</strong>")
+)
+PARTNER_TIER_RESTORED = audit_verb(
+    "partner_tier.restored", _("Restored tier <strong>{target}</strong>")
+)
+PARTNER_TIER_MOVED = audit_verb(
+    "partner_tier.moved", _("Moved tier <strong>{target}</strong> in the list")
+)
+
+
+# CSV import of partner accounts (issue 10, point 5): one event per account, one per import.
+PARTNER_IMPORTED = audit_verb(
+    "partner.imported",
+    _("Imported partner account <strong>{target}</strong> from a CSV file"),
+    when={"file": _("Imported partner account <strong>{target}</strong> from {file}")},
+)
+PARTNER_IMPORT_UPDATED = audit_verb(
+    "partner.import_updated",
+    _("Updated partner account <strong>{target}</strong> from a CSV import: {fields}"),
+)
+PARTNERS_IMPORT = audit_verb(
+    "partner.import",
+    _(
+        "Imported partners from {file}: {created} created, {updated} updated, "
+        "{unchanged} unchanged"
+    ),
+)

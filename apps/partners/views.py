@@ -19,6 +19,7 @@ from apps.partners.access import (
     portal_account_is_suspended,
     portal_partner_account,
 )
+from apps.partners.catalog import TierCatalogue, tier_catalogue, tier_choices
 from apps.partners.forms import ExplorerFilterForm, PartnerBulkForm
 from apps.partners.models import PartnerAccount
 from apps.partners.selectors import (
@@ -43,26 +44,34 @@ from apps.tenancy.models import Membership
 PAGE_SIZE = 25
 
 
-def _filter_form(request, managers: list[Membership] | None = None) -> ExplorerFilterForm:
+def _filter_form(
+    request, managers: list[Membership] | None = None, tiers: TierCatalogue | None = None
+) -> ExplorerFilterForm:
+    tiers = tiers or tier_catalogue(tenant=request.tenant)
     return ExplorerFilterForm(
         request.GET or None,
         partner_types=list(partner_types_for(tenant=request.tenant)),
         managers=(
             managers if managers is not None else list(channel_managers_for(tenant=request.tenant))
         ),
+        tiers=tiers.filter_choices(),
     )
 
 
 @console_view
 def partner_explorer(request):
     managers = list(channel_managers_for(tenant=request.tenant))
-    form = _filter_form(request, managers)
+    tiers = tier_catalogue(tenant=request.tenant)
+    form = _filter_form(request, managers, tiers)
     filters = form.filters()
     queryset = partner_explorer_queryset(tenant=request.tenant, filters=filters)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = list(
         partner_explorer_page_rows(tenant=request.tenant, queryset=page.object_list)
     )
+    labels = tiers.labels()
+    for partner in page.object_list:
+        partner.tier_label = labels.get(partner.tier, partner.tier)
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = query.copy()
@@ -75,7 +84,7 @@ def partner_explorer(request):
         "query": query.urlencode(),
         "sort_query": sort_query.urlencode(),
         "full_query": request.GET.urlencode(),
-        "bulk_form": PartnerBulkForm(managers=managers),
+        "bulk_form": PartnerBulkForm(managers=managers, tiers=tiers.choices()),
     }
     template = "partners/explorer.html#results" if request.htmx else "partners/explorer.html"
     response = render(request, template, context)
@@ -132,7 +141,9 @@ def partner_bulk_update(request: TenantRequest) -> HttpResponse:
     """Assign a CAM and/or set the tier of the accounts selected in the Explorer, then go
     back to the Explorer with the same filters."""
     managers = list(channel_managers_for(tenant=request.tenant))
-    form = PartnerBulkForm(request.POST, managers=managers)
+    form = PartnerBulkForm(
+        request.POST, managers=managers, tiers=tier_choices(tenant=request.tenant)
+    )
     back = QueryDict(request.POST.get("query", ""))
     target = reverse("partners:explorer") + (f"?{back.urlencode()}" if back else "")
     if not form.is_valid():

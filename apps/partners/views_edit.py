@@ -10,12 +10,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from apps.partners.access import PartnerRequest, console_partner_view
+from apps.partners.catalog import partner_types_offered, tier_choices
 from apps.partners.forms import PartnerAccountForm
 from apps.partners.models import PartnerAccount
 from apps.partners.selectors import (
     channel_managers_for,
     partner_account_get,
-    partner_types_for,
 )
 from apps.partners.services import (
     PartnerDomainError,
@@ -25,6 +25,7 @@ from apps.partners.services import (
     partner_account_update,
     partner_account_version,
 )
+from apps.partners.views_type_change import type_change_worth_confirming
 from apps.tenancy.access import console_view
 from apps.tenancy.http import MemberRequest
 
@@ -32,9 +33,14 @@ from apps.tenancy.http import MemberRequest
 def _form(
     request: MemberRequest, *, editing: bool = False, current_cam: Any = None, **kwargs: Any
 ) -> PartnerAccountForm:
+    # Archived types and tiers are offered to no one, except the ones the account has now.
+    current = kwargs.get("initial") or {}
     return PartnerAccountForm(
         request.POST if request.method == "POST" else None,
-        partner_types=list(partner_types_for(tenant=request.tenant)),
+        partner_types=list(
+            partner_types_offered(tenant=request.tenant, keep=current.get("partner_type"))
+        ),
+        tiers=tier_choices(tenant=request.tenant, keep=current.get("tier", "")),
         managers=list(channel_managers_for(tenant=request.tenant)),
         editing=editing,
         current_cam=current_cam,
@@ -88,8 +94,9 @@ def partner_edit(request: PartnerRequest, partner_id: int) -> HttpResponse:
     if request.method == "POST":
         status = 422
         if form.is_valid():
+            type_before = account.partner_type_id
             try:
-                partner_account_update(
+                account = partner_account_update(
                     tenant=request.tenant,
                     actor=request.user,
                     account_id=account.pk,
@@ -101,6 +108,7 @@ def partner_edit(request: PartnerRequest, partner_id: int) -> HttpResponse:
                 account = partner_account_get(tenant=request.tenant, pk=account.pk)
                 form = PartnerAccountForm(
                     partner_types=list(form.partner_types.values()),
+                    tiers=tier_choices(tenant=request.tenant, keep=account.tier),
                     managers=list(channel_managers_for(tenant=request.tenant)),
                     editing=True,
                     current_cam=account.cam,
@@ -112,6 +120,11 @@ def partner_edit(request: PartnerRequest, partner_id: int) -> HttpResponse:
                 _refused(form, exc)
             else:
                 messages.success(request, _("“%(name)s” was saved.") % {"name": account.name})
+                # A new type may bring another pipeline and milestone track: offer them.
+                if account.partner_type_id != type_before and type_change_worth_confirming(
+                    tenant=request.tenant, account=account
+                ):
+                    return redirect("partners:type_change", partner_id=account.pk)
                 return redirect("partners:detail", partner_id=account.pk)
     return render(
         request,

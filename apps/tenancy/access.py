@@ -45,9 +45,10 @@ AREA_ROLES = {
 
 
 View = Callable[..., HttpResponseBase]
-# Checks every portal view runs after its role check (a higher layer registers them in its
-# AppConfig.ready, e.g. partners turns a suspended account's users away). A gate returns a
-# response to send instead of the view, or None to let the request through.
+# Checks every view a partner user opens (the portal's and shared ones like notifications)
+# runs after its role check (a higher layer registers them in its AppConfig.ready, e.g.
+# partners turns a suspended account's users away). A gate returns a response to send
+# instead of the view, or None to let the request through.
 PortalGate = Callable[[TenantRequest], HttpResponseBase | None]
 PORTAL_GATES: list[PortalGate] = []
 
@@ -82,7 +83,9 @@ def _require(access: str, *, gated: bool = True) -> Callable[[View], AccessView]
                 if membership.role in AREA_ROLES[access]:
                     raise PermissionDenied
                 raise Http404
-            if gated and access in (PORTAL, PORTAL_ADMIN):
+            # Every view a partner user can open (the portal's and the shared ones, such as
+            # notifications), so a gate closes every door at once.
+            if gated and membership.role in PARTNER_ROLES:
                 for gate in PORTAL_GATES:
                     refusal = gate(request)
                     if refusal is not None:

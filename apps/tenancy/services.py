@@ -40,3 +40,17 @@ def membership_grant(
     membership.is_active = True
     membership.save(update_fields=["role", "is_active"])
     return membership, previous
+
+
+@transaction.atomic
+def memberships_create_many(
+    *, tenant: Tenant, roles: dict[int, Role | str]
+) -> dict[int, Membership]:
+    """Set-based first memberships (a CSV import): `roles` maps user id -> role, for users
+    with no membership in `tenant` yet (the unique constraint refuses any other). One INSERT.
+    """
+    created = Membership.objects.bulk_create(
+        [Membership(tenant=tenant, user_id=user_id, role=role) for user_id, role in roles.items()],
+        batch_size=2000,
+    )
+    return {m.user_id: m for m in created}

@@ -68,3 +68,21 @@ def samples(program):  # noqa: F811 - extends the samples above with the team pa
         "applications_team:role": {"pk": member.pk},
         "applications_team:remove": {"pk": member.pk},
     }
+
+
+_samples_before_partner_users = samples
+
+
+def samples(program):  # noqa: F811 - extends the samples above with the console's Users card
+    from apps.partners.models import PartnerUser
+
+    member = PartnerUser.objects.get(tenant=program.tenant, membership__user=program.partner_user)
+    ids = {"partner_id": program.partner.pk, "member_id": member.pk}
+    return {
+        **_samples_before_partner_users(program),
+        "partner_users:invite": {"partner_id": program.partner.pk},
+        "partner_users:resend": ids,
+        "partner_users:role": ids,
+        "partner_users:deactivate": ids,
+        "partner_users:reactivate": ids,
+    }

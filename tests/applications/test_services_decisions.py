@@ -205,7 +205,7 @@ def test_approval_creates_account_admin_enrollment_cam_audit_and_notifies(
             "Gibbons",
         )
         assert not user.has_usable_password()
-        assert account.enrollment.current_stage.name == "Company details"
+        assert account.enrollments.get().current_stage.name == "Company details"
         verbs = set(AuditEvent.objects.filter(tenant=acme.tenant).values_list("verb", flat=True))
         assert {
             "application.received",

@@ -8,7 +8,9 @@ from apps.applications import verbs
 from apps.applications.services.team import (
     TeamError,
     TeamMemberNotFound,
+    team_member_invitation_resend,
     team_member_invite,
+    team_member_reactivate,
     team_member_remove,
     team_member_role_change,
 )
@@ -219,3 +221,188 @@ def test_two_admins_removing_each_other_leave_one_admin(acme, unscoped):
         partner_user__account=acme.partner,
     ).count()
     assert active_admins == 1
+
+
+# --- Staff actors (the console's partner page) and one audit event per change ---------------
+
+
+def _staff_invite(program, email, *, actor=None, role=Role.PARTNER_USER):
+    return _invite(program, email, role=role, actor=actor or program.cam)
+
+
+def _call(program, service, user, *, actor, **kwargs):
+    with scope(tenant=program.tenant):
+        return service(
+            tenant=program.tenant,
+            actor=actor,
+            account_id=program.partner.pk,
+            member_id=_member(program, user).pk,
+            **kwargs,
+        )
+
+
+def test_an_invitation_records_one_audit_event(acme, unscoped):
+    before = set(AuditEvent.objects.values_list("pk", flat=True))
+    _invite(acme, "nia@one.acme.test")
+    new = AuditEvent.objects.exclude(pk__in=before)
+    assert [e.verb for e in new] == [verbs.TEAM_MEMBER_INVITED]
+
+
+def test_staff_may_invite_outside_the_domains_and_the_event_says_so(acme, unscoped):
+    member = _staff_invite(acme, "freelancer@gmail.com")
+    assert member.account == acme.partner
+    event = AuditEvent.objects.get(verb=verbs.TEAM_MEMBER_INVITED)
+    assert event.data == {
+        "user": "freelancer@gmail.com",
+        "from": None,
+        "to": "partner_user",
+        "outside_domains": True,
+    }
+    assert event.actor == acme.cam and event.partner_id == acme.partner.pk
+
+
+def test_staff_invite_of_someone_elses_user_or_staff_is_refused(acme, unscoped):
+    with pytest.raises(TeamError, match="another partner account, Acme Partner Two"):
+        _staff_invite(acme, acme.other_partner_user.email)
+    with pytest.raises(TeamError, match="program’s staff"):
+        _staff_invite(acme, acme.admin.email)
+    with pytest.raises(TeamError, match="already a user of Acme Partner One"):
+        _staff_invite(acme, acme.partner_user.email)
+    # A partner admin is not told that the address is staff (or of which account).
+    from apps.home.services import staff_member_add
+
+    with scope(tenant=acme.tenant):
+        staff_member_add(
+            tenant=acme.tenant,
+            actor=acme.admin,
+            email="boss@one.acme.test",
+            role=Role.CHANNEL_MANAGER,
+        )
+    with pytest.raises(TeamError, match="already has access to the program"):
+        _invite(acme, "boss@one.acme.test")
+    assert not AuditEvent.objects.filter(verb__startswith="team.").exists()
+
+
+def test_staff_invite_of_a_user_of_another_program_makes_a_membership(acme, globex, unscoped):
+    with scope(tenant=globex.tenant):
+        partner_user_add(
+            tenant=globex.tenant,
+            actor=globex.cam,
+            account=globex.partner,
+            email="nia@gmail.com",
+            password="pw-nia-123456",
+        )
+    member = _staff_invite(acme, "nia@gmail.com", actor=acme.admin)
+    assert get_user_model().objects.filter(email="nia@gmail.com").count() == 1
+    assert member.membership.tenant == acme.tenant and member.account == acme.partner
+
+
+def test_any_cam_of_the_program_is_staff_for_this(acme, unscoped):
+    with scope(tenant=acme.tenant):
+        from apps.home.services import staff_member_add
+
+        other_cam = staff_member_add(
+            tenant=acme.tenant,
+            actor=acme.admin,
+            email="cam2@acme.test",
+            role=Role.CHANNEL_MANAGER,
+        ).user
+    _staff_invite(acme, "nia@gmail.com", actor=other_cam)
+    assert Membership.objects.filter(tenant=acme.tenant, user__email="nia@gmail.com").exists()
+
+
+def test_staff_of_another_program_or_a_deactivated_cam_cannot(acme, globex, unscoped):
+    with pytest.raises(TeamError):
+        _staff_invite(acme, "nia@one.acme.test", actor=globex.admin)
+    Membership.objects.filter(tenant=acme.tenant, user=acme.cam).update(is_active=False)
+    with pytest.raises(TeamError):
+        _staff_invite(acme, "nia@one.acme.test", actor=acme.cam)
+    # A partner admin of the other account is no admin of this one.
+    with pytest.raises(TeamError):
+        _invite(acme, "nia@one.acme.test", actor=acme.other_partner_user)
+    assert not get_user_model().objects.filter(email="nia@one.acme.test").exists()
+
+
+def test_staff_may_demote_and_remove_the_last_partner_admin(acme, unscoped):
+    _call(
+        acme,
+        team_member_role_change,
+        acme.partner_admin,
+        actor=acme.admin,
+        role=Role.PARTNER_USER,
+    )
+    event = AuditEvent.objects.get(verb=verbs.TEAM_MEMBER_ROLE_CHANGED)
+    assert event.data == {
+        "user": acme.partner_admin.email,
+        "from": "partner_admin",
+        "to": "partner_user",
+        "no_admin_left": True,
+    }
+    _call(acme, team_member_role_change, acme.partner_admin, actor=acme.admin, role="partner_admin")
+    _call(acme, team_member_remove, acme.partner_admin, actor=acme.cam)
+    assert _membership(acme, acme.partner_admin).is_active is False
+    removed = AuditEvent.objects.get(verb=verbs.TEAM_MEMBER_REMOVED)
+    assert removed.data["no_admin_left"] is True and removed.actor == acme.cam
+
+
+def test_reactivate_restores_access_with_the_same_role(acme, unscoped):
+    _call(acme, team_member_remove, acme.partner_user, actor=acme.cam)
+    membership = _call(acme, team_member_reactivate, acme.partner_user, actor=acme.cam)
+    assert (membership.is_active, membership.role) == (True, Role.PARTNER_USER)
+    event = AuditEvent.objects.get(verb=verbs.TEAM_MEMBER_REACTIVATED)
+    assert (event.data["from"], event.data["to"]) == ("removed", "active")
+    # Reactivating an active user changes nothing (no second event).
+    _call(acme, team_member_reactivate, acme.partner_user, actor=acme.cam)
+    assert AuditEvent.objects.filter(verb=verbs.TEAM_MEMBER_REACTIVATED).count() == 1
+
+
+def test_a_partner_admin_reactivates_only_addresses_in_the_domains(acme, unscoped):
+    outsider = _staff_invite(acme, "freelancer@gmail.com").membership.user
+    _call(acme, team_member_remove, outsider, actor=acme.cam)
+    with pytest.raises(TeamError, match="@one.acme.test only"):
+        _call(acme, team_member_reactivate, outsider, actor=acme.partner_admin)
+    _call(acme, team_member_remove, acme.partner_user, actor=acme.partner_admin)
+    _call(acme, team_member_reactivate, acme.partner_user, actor=acme.partner_admin)
+    assert _membership(acme, acme.partner_user).is_active is True
+
+
+def test_resend_only_while_the_invitation_is_pending(
+    acme, unscoped, eager, mailoutbox, django_capture_on_commit_callbacks
+):
+    member = _staff_invite(acme, "nia@one.acme.test")
+    invitee = member.membership.user
+    with django_capture_on_commit_callbacks(execute=True):
+        _call(acme, team_member_invitation_resend, invitee, actor=acme.cam)
+    (mail,) = mailoutbox
+    assert mail.to == ["nia@one.acme.test"] and "/reset/key/" in mail.body
+    assert AuditEvent.objects.filter(verb=verbs.TEAM_INVITATION_RESENT).count() == 1
+    with pytest.raises(TeamError, match="already set a password"):
+        _call(acme, team_member_invitation_resend, acme.partner_user, actor=acme.cam)
+    _call(acme, team_member_remove, invitee, actor=acme.cam)
+    with pytest.raises(TeamError, match="Reactivate"):
+        _call(acme, team_member_invitation_resend, invitee, actor=acme.cam)
+
+
+def test_someone_who_became_staff_is_no_longer_a_team_member(acme, unscoped):
+    Membership.objects.filter(tenant=acme.tenant, user=acme.partner_user).update(
+        role=Role.CHANNEL_MANAGER
+    )
+    with pytest.raises(TeamMemberNotFound):
+        _call(acme, team_member_remove, acme.partner_user, actor=acme.admin)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_double_submitted_staff_invitation_makes_one_membership(acme, unscoped):
+    call = in_scope(
+        acme.tenant,
+        team_member_invite,
+        actor=acme.cam,
+        account_id=acme.partner.pk,
+        email="nia@gmail.com",
+        role=Role.PARTNER_USER,
+    )
+    results = race(call, call)
+    assert sum(isinstance(r, TeamError) for r in results) == 1, results
+    assert Membership.objects.filter(tenant=acme.tenant, user__email="nia@gmail.com").count() == 1
+    assert PartnerUser.objects.filter(membership__user__email="nia@gmail.com").count() == 1
+    assert AuditEvent.objects.filter(verb=verbs.TEAM_MEMBER_INVITED).count() == 1

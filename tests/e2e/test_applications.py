@@ -124,8 +124,9 @@ def test_prospect_applies_confirms_is_approved_and_starts_onboarding(
     expect(partner.get_by_text("Company details").first).to_be_visible()
     screenshot("portal-after-approval", partner)
     with scope(tenant=program.tenant):
-        app = Application.objects.select_related("partner_account__enrollment").get()
-        assert app.partner_account.enrollment.current_stage.name == "Company details"
+        app = Application.objects.select_related("partner_account").get()
+        enrollment = app.partner_account.enrollments.get()
+        assert enrollment.current_stage.name == "Company details"
 
 
 def test_console_pages_and_team_requests(program, browser, site, screenshot, mailoutbox):

@@ -98,10 +98,12 @@ def test_completion_installs_only_what_is_missing_and_twice_changes_nothing(stat
     tenant = tenant_create(slug="bare", name="Bare", hostnames=["bare.localhost"])
     installed = program_complete(tenant=tenant)
     assert installed["partner_types"] == 6 and installed["settings"] == 1
+    assert installed["tiers"] == 4
     assert installed["milestones"] > 0 and installed["tracks"] > 0
     after_first = state()
     assert program_complete(tenant=tenant) == {
         "partner_types": 0,
+        "tiers": 0,
         "milestones": 0,
         "tracks": 0,
         "settings": 0,

@@ -18,6 +18,7 @@ from apps.onboarding.services.stages import (
     ENROLLMENT_TRANSITIONS,
     STAGE_TRANSITIONS,
     enrollment_complete,
+    enrollment_supersede,
     stage_progress_transition,
 )
 
@@ -226,7 +227,7 @@ def test_stage_transition_table(acme, journey):
                 assert AuditEvent.objects.count() == audits, pair
 
 
-ENROLLMENT_EVENTS = {"complete": enrollment_complete}
+ENROLLMENT_EVENTS = {"complete": enrollment_complete, "supersede": enrollment_supersede}
 
 
 def test_enrollment_transition_table(acme, journey):

@@ -121,4 +121,4 @@ def test_enroll_by_hand_is_for_program_admins(acme, journey, client_for, unscope
         client_for(acme, acme.cam).post(url, {"pipeline": journey.pipeline.pk}).status_code == 403
     )
     client_for(acme, acme.admin).post(url, {"pipeline": journey.pipeline.pk})
-    assert acme.other_partner.enrollment.pipeline == journey.pipeline
+    assert acme.other_partner.enrollments.get().pipeline == journey.pipeline

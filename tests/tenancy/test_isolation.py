@@ -100,6 +100,10 @@ def test_every_route_with_parameters_has_a_sample(acme):
             assert name in samples, f"add a sample for {name} ({route})"
 
 
+# Routes whose parameters name no tenant's object but something every program has (an email
+# of the registry, by key): another program's admin opening them sees their own program's.
+NOT_TENANT_OBJECTS = {"email_wording:edit"}
+
 EXPECTED_FOR_ROLE = {
     # access rule -> {role fixture attribute: expected status}
     access.CONSOLE: {"partner_admin": 404, "partner_user": 404},
@@ -161,7 +165,7 @@ def test_own_tenant_users_cannot_reach_another_tenants_objects(acme, globex, cli
     client = client_for(globex, globex.admin)
     before = _fingerprint()
     for route, _callback, name in product_routes():
-        if "<" not in route:
+        if "<" not in route or name in NOT_TENANT_OBJECTS:
             continue
         path = _path(route, acme_samples[name])
         for method in ("get", "post"):

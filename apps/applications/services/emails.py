@@ -11,13 +11,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import F
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from apps.applications.models import Application, ApplicationStatus, Invitation, InvitationStatus
 from apps.applications.selectors import program_settings_get
 from apps.applications.tokens import CONFIRM_SALT, CONFIRM_TTL, INVITE_SALT, token_issue
+from apps.notifications.rendering import email_render
 from apps.tenancy.selectors import tenant_absolute_url
 
 KINDS = (
@@ -69,18 +69,16 @@ def _from_address(tenant) -> str:
 
 
 def _send(*, tenant, kind: str, to: str, context: dict) -> None:
-    context = {"tenant": tenant, **context}
-    subject = " ".join(render_to_string(f"applications/emails/{kind}/subject.txt", context).split())
-    text = render_to_string(f"applications/emails/{kind}/body.txt", context).strip() + "\n"
-    html = render_to_string(f"applications/emails/{kind}/body.html", context)
+    # The subject and intro are the program's wording of "applications.<kind>".
+    rendered = email_render(tenant=tenant, key=f"applications.{kind}", context=context)
     message = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
+        subject=rendered.subject,
+        body=rendered.text + "\n",
         from_email=_from_address(tenant),
         to=[to],
         reply_to=[tenant.support_email] if tenant.support_email else None,
     )
-    message.attach_alternative(html, "text/html")
+    message.attach_alternative(rendered.html, "text/html")
     message.send()
 
 

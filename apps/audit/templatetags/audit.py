@@ -1,5 +1,6 @@
 from django import template
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from apps.audit.models import AuditEvent
 from apps.audit.vocabulary import audit_history_wording as _audit_history_wording
@@ -18,3 +19,34 @@ def audit_wording(event: AuditEvent) -> SafeString:
 def audit_history_wording(event: AuditEvent) -> SafeString:
     """The sentence of an audit event on its target's own history (an application's page)."""
     return _audit_history_wording(event)
+
+
+def _change_value(value: object) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+@register.filter
+def audit_changes(event: AuditEvent) -> list[tuple[str, str, str]]:
+    """Field-level before → after of an audit event whose data holds `from` and `to` as
+    dicts of field → value (an edit, a bulk change, a settings change): one row per field
+    that differs, for the timeline to show under the sentence."""
+    data = event.data if isinstance(event.data, dict) else {}
+    before, after = data.get("from"), data.get("to")
+    if not isinstance(before, dict) and not isinstance(after, dict):
+        return []
+    before = before if isinstance(before, dict) else {}
+    after = after if isinstance(after, dict) else {}
+    rows = []
+    for field in list(dict.fromkeys([*before, *after])):
+        old, new = before.get(field), after.get(field)
+        if old == new:
+            continue
+        label = str(field).replace("_", " ").capitalize()
+        rows.append((label, _change_value(old), _change_value(new)))
+    return rows

@@ -1,5 +1,10 @@
 """Reads of milestone alerts: the alert inbox (filters, status tabs, the nav badge's count)
-and the daily digest."""
+and the daily digest.
+
+A partner's alerts are its active CAM's; a partner without one (no CAM, or a CAM whose
+membership is deactivated or no longer staff) is "unassigned" and its alerts are every active
+program admin's, in the digest as in the inbox (`apps.partners.selectors.active_cam_exists`).
+"""
 
 from __future__ import annotations
 
@@ -13,11 +18,12 @@ from django_scopes import scopes_disabled
 
 from apps.milestones.models import Alert, AlertDigest, AlertRule, AlertStatus
 from apps.partners.models import PartnerStatus
-from apps.tenancy.models import Role
+from apps.partners.selectors import active_cam_exists, partner_accounts_responsible_to
+from apps.tenancy.models import Membership, Role
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
-    from apps.tenancy.models import Membership, Tenant
+    from apps.tenancy.models import Tenant
 
 AGES = {
     "week": ("Due in the last 7 days", 0, 7),
@@ -40,7 +46,8 @@ class InboxFilters:
     partner_type: int | None = None
     age: str = ""
     # Program admins see every alert; "mine" narrows to their own partners, a number to
-    # that CAM's. Channel managers only ever see their own partners' alerts.
+    # that CAM's, "none" to unassigned partners (no active CAM). Channel managers only ever
+    # see their own partners' alerts.
     cam: str = ""
 
 
@@ -89,7 +96,9 @@ def _filtered(
         elif filters.cam.isdigit():
             rows = rows.filter(account__cam_id=int(filters.cam))
         elif filters.cam == "none":
-            rows = rows.filter(account__cam__isnull=True)
+            rows = rows.filter(
+                ~active_cam_exists(cam_ref="account__cam_id", tenant_ref="account__tenant_id")
+            )
     if filters.rule:
         rows = rows.filter(rule_id=filters.rule)
     if filters.partner_type:
@@ -175,12 +184,14 @@ def alert_for_user(
 
 
 def alerts_for_digest(*, tenant: Tenant, user: User, today: date) -> list[Alert]:
-    """The open (not snoozed) alerts of the active partners `user` manages."""
+    """The open (not snoozed) alerts of the active partners whose alerts go to `user`: those
+    they are the active CAM of and, for a program admin, the unassigned ones. None for
+    someone no longer an active staff member."""
     return list(
         Alert.objects.filter(
             tenant=tenant,
             status=AlertStatus.OPEN,
-            account__cam=user,
+            account__in=partner_accounts_responsible_to(tenant=tenant, user=user),
             account__status=PartnerStatus.ACTIVE,
         )
         .filter(not_snoozed(today))
@@ -190,22 +201,36 @@ def alerts_for_digest(*, tenant: Tenant, user: User, today: date) -> list[Alert]
 
 
 def digest_recipients_all_tenants(*, today: date) -> list[tuple[int, int]]:
-    """(tenant id, CAM user id) of everyone with open alerts and no digest yet today."""
+    """(tenant id, user id) of everyone with open alerts and no digest yet today: the active
+    CAMs of partners with open alerts, and every active program admin of a program with open
+    alerts on an unassigned partner. Two queries."""
     with scopes_disabled():
-        sent_today = AlertDigest.objects.filter(
+        due = Alert.objects.filter(
+            status=AlertStatus.OPEN, account__status=PartnerStatus.ACTIVE
+        ).filter(not_snoozed(today))
+        assigned = active_cam_exists(cam_ref="account__cam_id", tenant_ref="account__tenant_id")
+        cam_sent_today = AlertDigest.objects.filter(
             tenant_id=OuterRef("tenant_id"),
             user_id=OuterRef("account__cam_id"),
             last_sent_on__gte=today,
         )
-        return list(
-            Alert.objects.filter(
-                status=AlertStatus.OPEN,
-                account__cam__isnull=False,
-                account__status=PartnerStatus.ACTIVE,
-            )
-            .filter(not_snoozed(today))
-            .exclude(Exists(sent_today))
+        cams = set(
+            due.filter(assigned)
+            .exclude(Exists(cam_sent_today))
             .values_list("tenant_id", "account__cam_id")
             .distinct()
-            .order_by("tenant_id", "account__cam_id")
         )
+        admin_sent_today = AlertDigest.objects.filter(
+            tenant_id=OuterRef("tenant_id"), user_id=OuterRef("user_id"), last_sent_on__gte=today
+        )
+        admins = set(
+            Membership.objects.filter(
+                role=Role.PROGRAM_ADMIN,
+                is_active=True,
+                user__is_active=True,
+                tenant_id__in=due.filter(~assigned).values("tenant_id"),
+            )
+            .exclude(Exists(admin_sent_today))
+            .values_list("tenant_id", "user_id")
+        )
+    return sorted(cams | admins)

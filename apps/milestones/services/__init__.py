@@ -24,6 +24,7 @@ from apps.milestones.services.setup import (
     MilestoneError,
     milestone_template_install,
     partner_track_start,
+    partner_track_switch,
 )
 from apps.milestones.services.sweep import SweepResult, milestone_sweep_all_tenants
 
@@ -46,5 +47,6 @@ __all__ = [
     "milestone_template_install",
     "partner_activity_log",
     "partner_track_start",
+    "partner_track_switch",
     "review_record",
 ]

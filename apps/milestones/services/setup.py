@@ -7,19 +7,24 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.audit.services import audit_record
 from apps.milestones import verbs
+from apps.milestones.alert_badge import alerts_changed
 from apps.milestones.default_tracks import STANDARD_MILESTONES, TRACKS, MilestoneSpec
 from apps.milestones.models import (
+    Alert,
     AlertRule,
     CompletionKind,
     Milestone,
+    PartnerMilestone,
     PartnerTrack,
     Track,
     TrackMilestone,
 )
 from apps.milestones.services import statements
+from apps.milestones.services.alerts import ALERT_TRANSITIONS
 from apps.partners.models import PartnerAccount, PartnerType
 from apps.tenancy.models import STAFF_ROLES, Membership, Tenant
 
@@ -152,5 +157,136 @@ def partner_track_start(
         target=account,
         partner_id=account.pk,
         data={"track": str(account.partner_type), "enrolled_at": enrolled_at.isoformat()},
+    )
+    return partner_track
+
+
+# --- Switching a partner to another track (its type changed) -----------------------------
+
+
+def _track_name(track: Track) -> str:
+    return track.partner_type.name
+
+
+def _resolve_dropped_alerts(
+    *, tenant: Tenant, actor: User, dropped: list[int], now: datetime
+) -> list[int]:
+    """Resolve the unresolved alerts of the partner milestones `dropped` (the "resolve"
+    transition), audited with from and to. Returns their ids."""
+    sources, target = ALERT_TRANSITIONS["resolve"]
+    assert target is not None
+    alerts = list(
+        Alert.objects.select_for_update(of=("self",))
+        .filter(tenant=tenant, partner_milestone_id__in=dropped, status__in=sources)
+        .select_related("rule")
+        .order_by("pk")
+    )
+    for alert in alerts:
+        before = alert.status
+        alert.status = target
+        alert.resolved_at = now
+        alert.save(update_fields=["status", "resolved_at"])
+        audit_record(
+            tenant=tenant,
+            actor=actor,
+            verb=verbs.ALERT_RESOLVED,
+            target=alert,
+            partner_id=alert.account_id,
+            data={"from": before, "to": target, "reason": "track_switched"},
+        )
+    if alerts:
+        alerts_changed(tenant_ids=[tenant.pk])
+    return [alert.pk for alert in alerts]
+
+
+@transaction.atomic
+def partner_track_switch(
+    *, tenant: Tenant, actor: User, account_id: int, track_id: int
+) -> PartnerTrack:
+    """Move a partner's milestone tracking to `track_id`, the track of its (new) type (staff).
+
+    Milestones in both tracks are kept as they are (completed or not, with their dates);
+    milestones only in the new track are added, counted from now, and completed at once by
+    the partner's events so far; milestones only in the old track are dropped, their
+    unresolved alerts resolved first (audited). A partner not yet activated gets the new
+    track's activation window from now. The partner's tracking row is locked: two people
+    confirming at once switch it once (the second is refused).
+    """
+    if not Membership.objects.filter(
+        tenant=tenant, user=actor, role__in=STAFF_ROLES, is_active=True
+    ).exists():
+        raise MilestoneError(_("Only the program’s staff can change a milestone track."))
+    account = (
+        PartnerAccount.objects.filter(tenant=tenant, pk=account_id)
+        .select_related("partner_type")
+        .first()
+    )
+    if account is None:
+        raise MilestoneError(_("Unknown partner account."))
+    track = Track.objects.filter(tenant=tenant, pk=track_id).select_related("partner_type").first()
+    if track is None:
+        raise MilestoneError(_("Unknown milestone track."))
+    if track.partner_type_id != account.partner_type_id:
+        raise MilestoneError(
+            _("That track is for %(type)s partners; %(partner)s is a %(current)s partner.")
+            % {
+                "type": track.partner_type.name,
+                "partner": account.name,
+                "current": account.partner_type.name,
+            }
+        )
+    partner_track = (
+        PartnerTrack.objects.select_for_update(of=("self",))
+        .filter(tenant=tenant, account=account)
+        .first()
+    )
+    if partner_track is None:
+        raise MilestoneError(
+            _("%(partner)s has no milestone tracking yet.") % {"partner": account.name}
+        )
+    if partner_track.track_id == track.pk:
+        raise MilestoneError(
+            _("%(partner)s is already on the %(track)s track.")
+            % {"partner": account.name, "track": _track_name(track)}
+        )
+    old_track = Track.objects.select_related("partner_type").get(pk=partner_track.track_id)
+    now = timezone.now()
+    wanted = set(
+        TrackMilestone.objects.filter(tenant=tenant, track=track).values_list(
+            "milestone_id", flat=True
+        )
+    )
+    mine = dict(
+        PartnerMilestone.objects.filter(tenant=tenant, partner_track=partner_track).values_list(
+            "pk", "milestone_id"
+        )
+    )
+    dropped = sorted(pk for pk, milestone_id in mine.items() if milestone_id not in wanted)
+    resolved = _resolve_dropped_alerts(tenant=tenant, actor=actor, dropped=dropped, now=now)
+    PartnerMilestone.objects.filter(tenant=tenant, pk__in=dropped).delete()
+    partner_track.track = track
+    fields = ["track"]
+    if partner_track.activated_at is None and partner_track.dark_at is None:
+        partner_track.activation_due_at = now + timedelta(days=track.activation_window_days)
+        fields.append("activation_due_at")
+    partner_track.save(update_fields=fields)
+    statements.materialise(partner_track_ids=[partner_track.pk], now=now, counted_from=now)
+    statements.activate(account_ids=[account.pk])
+    statements.mark_dark(now=now, account_ids=[account.pk])
+    kept = len(mine) - len(dropped)
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        verb=verbs.TRACK_SWITCHED,
+        target=account,
+        partner_id=account.pk,
+        data={
+            "from": _track_name(old_track),
+            "to": _track_name(track),
+            "kept": kept,
+            "added": len(wanted) - kept,
+            "dropped": len(dropped),
+            "alerts_resolved": len(resolved),
+        },
     )
     return partner_track

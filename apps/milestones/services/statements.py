@@ -248,19 +248,25 @@ def activate(*, account_ids: list[int]) -> list[tuple[int, int]]:
     )
 
 
-def materialise(*, partner_track_ids: list[int], now: datetime) -> Applied:
+def materialise(
+    *, partner_track_ids: list[int], now: datetime, counted_from: datetime | None = None
+) -> Applied:
     """Create the partner milestones and rule checkpoints of new partner tracks, with their
-    dates counted from enrollment; then apply the partners' events recorded so far."""
+    dates counted from enrollment (or from `counted_from`: a partner switched to another
+    track gets its new milestones counted from the switch; the ones it has are kept); then
+    apply the partners' events recorded so far."""
     if not partner_track_ids:
         return Applied()
-    params = {"ids": partner_track_ids}
+    params = {"ids": partner_track_ids, "counted_from": counted_from}
     _fetch(
         """
         INSERT INTO milestones_partnermilestone
                (tenant_id, account_id, partner_track_id, milestone_id, starts_at, due_at)
         SELECT pt.tenant_id, pt.account_id, pt.id, m.id,
-               pt.enrolled_at + make_interval(days => m.window_from_day),
-               pt.enrolled_at + make_interval(days => m.window_to_day)
+               COALESCE(%(counted_from)s, pt.enrolled_at)
+                   + make_interval(days => m.window_from_day),
+               COALESCE(%(counted_from)s, pt.enrolled_at)
+                   + make_interval(days => m.window_to_day)
         FROM milestones_partnertrack pt
         JOIN milestones_trackmilestone tm ON tm.track_id = pt.track_id
         JOIN milestones_milestone m ON m.id = tm.milestone_id
@@ -274,7 +280,7 @@ def materialise(*, partner_track_ids: list[int], now: datetime) -> Applied:
         INSERT INTO milestones_alertcheckpoint
                (tenant_id, account_id, partner_milestone_id, rule_id, due_at, outcome)
         SELECT pm.tenant_id, pm.account_id, pm.id, r.id,
-               pt.enrolled_at + make_interval(days => r.day), ''
+               COALESCE(%(counted_from)s, pt.enrolled_at) + make_interval(days => r.day), ''
         FROM milestones_partnermilestone pm
         JOIN milestones_partnertrack pt ON pt.id = pm.partner_track_id
         JOIN milestones_alertrule r ON r.milestone_id = pm.milestone_id

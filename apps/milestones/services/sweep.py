@@ -25,7 +25,10 @@ from django_scopes import scopes_disabled
 from apps.milestones.alert_badge import alerts_changed
 from apps.milestones.models import Alert, AlertKind
 from apps.milestones.services import statements
-from apps.partners.selectors import partner_event_rows_all_tenants
+from apps.partners.selectors import (
+    partner_event_rows_all_tenants,
+    responsible_staff_by_account_all_tenants,
+)
 
 # How far behind its cursor a step re-reads: longer than any transaction that records events.
 OVERLAP = timedelta(minutes=10)
@@ -126,25 +129,28 @@ def milestone_sweep_all_tenants(*, now: datetime | None = None) -> SweepResult:
 
 
 def _notify_reminders(alert_ids: list[int]) -> None:
-    """The 90-day review package is ready: tell the partner's CAM in the app as well."""
+    """The 90-day review package is ready: tell the partner's CAM in the app as well (or every
+    active program admin, for a partner without an active CAM). Three queries per batch."""
     if not alert_ids:
         return
     from apps.notifications.services import notification_create
 
     with scopes_disabled():
         alerts = list(
-            Alert.objects.filter(pk__in=alert_ids).select_related(
-                "tenant", "account", "account__cam", "rule"
-            )
+            Alert.objects.filter(pk__in=alert_ids)
+            .select_related("tenant", "account", "rule")
+            .order_by("id")
         )
+    staff_of = responsible_staff_by_account_all_tenants(
+        account_ids={alert.account_id for alert in alerts}
+    )
     for alert in alerts:
-        if alert.account.cam_id is None:
-            continue
-        notification_create(
-            tenant=alert.tenant,
-            recipient=alert.account.cam,
-            kind="milestone_review_ready",
-            context={"alert": alert, "partner": alert.account},
-            url=reverse("milestones_partner:review", args=[alert.account_id]),
-            email=False,
-        )
+        for user in staff_of.get(alert.account_id, []):
+            notification_create(
+                tenant=alert.tenant,
+                recipient=user,
+                kind="milestone_review_ready",
+                context={"alert": alert, "partner": alert.account},
+                url=reverse("milestones_partner:review", args=[alert.account_id]),
+                email=False,
+            )

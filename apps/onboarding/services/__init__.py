@@ -2,7 +2,7 @@
 
 - actions.py: an action's status for one partner (the transition table, CAM buttons)
 - stages.py: a partner's way through the stages (automatic and CAM moves, completion)
-- enrollment.py: enrolling a partner in a pipeline
+- enrollment.py: enrolling a partner in a pipeline, moving it to another
 - pipelines.py: editing pipelines, live
 - approvals.py: the CAM's approval digest
 - reconcile.py: the periodic repair pass
@@ -25,7 +25,7 @@ from apps.onboarding.services.actions import (
     allowed_events,
     progress_available_to_partner,
 )
-from apps.onboarding.services.enrollment import partner_enroll
+from apps.onboarding.services.enrollment import partner_enroll, partner_reenroll
 from apps.onboarding.services.errors import InvalidTransition, OnboardingError
 from apps.onboarding.services.pipelines import (
     PipelineError,
@@ -64,6 +64,7 @@ __all__ = [
     "clean_form_fields",
     "enrollment_advance",
     "partner_enroll",
+    "partner_reenroll",
     "pipeline_assign_types",
     "pipeline_create",
     "pipeline_update",

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.audit.services import audit_record
 from apps.onboarding import verbs
@@ -114,6 +115,12 @@ def _lock_progress(*, tenant: Tenant, progress_id: int) -> ActionProgress:
         raise InvalidTransition("That action does not exist.")
     progress.action = Action.objects.select_related("stage").get(pk=progress.action_id)
     progress.enrollment = Enrollment.objects.get(pk=progress.enrollment_id)
+    if progress.enrollment.is_superseded:
+        # The partner moved to another pipeline: this one is history, read-only.
+        raise InvalidTransition(
+            _("“%(title)s” belongs to a pipeline the partner has left: it can no longer change.")
+            % {"title": progress.action.title}
+        )
     progress.partner_account = PartnerAccount.objects.select_related("cam").get(
         pk=progress.partner_account_id
     )
@@ -164,9 +171,11 @@ def _action_completed_event(
 
 def progress_available_to_partner(progress: ActionProgress) -> bool:
     """Partners act on the current stage's actions, plus any action in Action required."""
+    enrollment = progress.enrollment
+    if enrollment.is_superseded:
+        return False
     if progress.status == S.ACTION_REQUIRED:
         return True
-    enrollment = progress.enrollment
     return (
         progress.status == S.PENDING
         and progress.action.archived_at is None

@@ -1,4 +1,9 @@
-"""The CAM's approval digest: one email per window for the actions waiting for them."""
+"""The approval digest: one email per window for the actions waiting for a staff member.
+
+The actions are those of the partners whose approvals go to them: the partners they are the
+active CAM of and, for a program admin, those without an active CAM
+(`partner_accounts_responsible_to`). A deactivated member (or one no longer staff) gets none.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +30,7 @@ def _window_key(*, tenant_id: int, user_id: int) -> str:
 
 
 def approval_digest_schedule(*, tenant_id: int, user_id: int) -> None:
-    """Queue one digest per CAM per window: twenty uploads make one email."""
+    """Queue one digest per staff member per window: twenty uploads make one email."""
     from apps.onboarding.tasks import approval_digest_send
 
     if cache.add(
@@ -35,7 +40,8 @@ def approval_digest_schedule(*, tenant_id: int, user_id: int) -> None:
 
 
 def approval_digest_send(*, tenant: Tenant, cam: User) -> int:
-    """Email `cam` the actions that started waiting since the last digest; returns how many.
+    """Email `cam` (the CAM, or a program admin) the actions that started waiting since the
+    last digest; returns how many (0 for someone no longer an active staff member).
 
     Run inside the tenant's scope. Opens the next window first, so a submission arriving
     while this runs schedules a digest of its own.

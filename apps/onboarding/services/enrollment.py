@@ -5,27 +5,31 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.audit.services import audit_record
 from apps.onboarding import verbs
 from apps.onboarding.models import (
+    DONE_STATUSES,
     Action,
     ActionProgress,
     Enrollment,
+    EnrollmentStatus,
     Pipeline,
     PipelineAssignment,
     Stage,
     StageProgress,
     StageStatus,
 )
-from apps.onboarding.services.errors import OnboardingError
+from apps.onboarding.services.errors import OnboardingError, require_staff
 from apps.onboarding.services.partner_log import onboarding_event_record
-from apps.onboarding.services.stages import enrollment_complete
+from apps.onboarding.services.stages import enrollment_complete, enrollment_supersede
+from apps.partners.models import PartnerAccount
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
-    from apps.partners.models import PartnerAccount
     from apps.tenancy.models import Tenant
 
 
@@ -54,7 +58,11 @@ def partner_enroll(
         pipeline = assignment.pipeline
     if pipeline.tenant_id != tenant.pk or pipeline.archived_at is not None:
         raise OnboardingError("Unknown pipeline.")
-    if Enrollment.objects.filter(tenant=tenant, partner_account=account).exists():
+    if (
+        Enrollment.objects.filter(tenant=tenant, partner_account=account)
+        .exclude(status=EnrollmentStatus.SUPERSEDED)
+        .exists()
+    ):
         raise OnboardingError(f"{account.name} is already enrolled.")
     stages = list(
         Stage.objects.filter(tenant=tenant, pipeline=pipeline, archived_at__isnull=True).order_by(
@@ -100,4 +108,71 @@ def partner_enroll(
     )
     if not stages:
         enrollment_complete(tenant=tenant, enrollment=enrollment, actor=actor, now=timezone.now())
+    return enrollment
+
+
+# --- Moving a partner to another pipeline (its type changed) ------------------------------
+
+
+def enrollment_action_counts(*, tenant: Tenant, enrollment: Enrollment) -> tuple[int, int]:
+    """(actions done, actions the partner had) in `enrollment`, archived ones included:
+    what stays in the history when the partner moves on."""
+    counts = ActionProgress.objects.filter(tenant=tenant, enrollment=enrollment).aggregate(
+        total=Count("id"), done=Count("id", filter=Q(status__in=DONE_STATUSES))
+    )
+    return counts["done"], counts["total"]
+
+
+@transaction.atomic
+def partner_reenroll(
+    *, tenant: Tenant, actor: User, account_id: int, pipeline_id: int
+) -> Enrollment:
+    """Move a partner to another pipeline (staff): its current enrollment ends as
+    "Moved to another pipeline", kept read-only with all its progress, and a new enrollment
+    starts at the first stage of `pipeline_id` (through `partner_enroll`).
+
+    A partner not enrolled yet is simply enrolled. The account row is locked first, so two
+    people confirming at once move the partner once (the second is refused). Refused: the
+    pipeline it is already in, an archived or unknown pipeline (another program's).
+    """
+    require_staff(tenant=tenant, actor=actor)
+    account = (
+        PartnerAccount.objects.select_for_update(of=("self",))
+        .filter(tenant=tenant, pk=account_id)
+        .first()
+    )
+    if account is None:
+        raise OnboardingError(_("Unknown partner account."))
+    pipeline = Pipeline.objects.filter(
+        tenant=tenant, pk=pipeline_id, archived_at__isnull=True
+    ).first()
+    if pipeline is None:
+        raise OnboardingError(_("Unknown pipeline."))
+    current = (
+        Enrollment.objects.select_for_update(of=("self",))
+        .filter(tenant=tenant, partner_account=account)
+        .exclude(status=EnrollmentStatus.SUPERSEDED)
+        .select_related("pipeline", "current_stage")
+        .first()
+    )
+    if current is None:
+        enrollment = partner_enroll(tenant=tenant, actor=actor, account=account, pipeline=pipeline)
+        assert enrollment is not None  # a pipeline was given
+        return enrollment
+    if current.pipeline_id == pipeline.pk:
+        raise OnboardingError(
+            _("%(partner)s is already in the pipeline “%(pipeline)s”.")
+            % {"partner": account.name, "pipeline": pipeline.name}
+        )
+    done, total = enrollment_action_counts(tenant=tenant, enrollment=current)
+    enrollment_supersede(
+        tenant=tenant,
+        enrollment=current,
+        actor=actor,
+        now=timezone.now(),
+        to=pipeline,
+        data={"actions_done": done, "actions_total": total},
+    )
+    enrollment = partner_enroll(tenant=tenant, actor=actor, account=account, pipeline=pipeline)
+    assert enrollment is not None  # a pipeline was given
     return enrollment

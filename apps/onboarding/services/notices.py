@@ -1,11 +1,14 @@
 """Messages to partners and CAMs about onboarding changes.
 
 Called inside the transition's transaction; the emails themselves leave after the commit
-(apps.notifications).
+(apps.notifications). What concerns staff goes to the partner's active CAM, or to every
+active program admin when it has none (`responsible_staff`): never to nobody, never to a
+deactivated member. A suspended account's users hear nothing: they could open none of it.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -13,7 +16,8 @@ from django.urls import reverse
 
 from apps.notifications.services import notification_create
 from apps.onboarding.services.approvals import approval_digest_schedule
-from apps.partners.models import PartnerUser
+from apps.partners.models import PartnerStatus, PartnerUser
+from apps.partners.selectors import responsible_staff
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
@@ -25,7 +29,10 @@ def _partner_users(*, tenant: Tenant, account_id: int) -> list[User]:
     return [
         link.membership.user
         for link in PartnerUser.objects.filter(
-            tenant=tenant, account_id=account_id, membership__is_active=True
+            tenant=tenant,
+            account_id=account_id,
+            account__status=PartnerStatus.ACTIVE,
+            membership__is_active=True,
         ).select_related("membership__user")
     ]
 
@@ -65,11 +72,10 @@ def notify_onboarding_completed(*, tenant: Tenant, enrollment: Enrollment) -> No
             url=url,
             context={"pipeline": enrollment.pipeline},
         )
-    cam = enrollment.partner_account.cam
-    if cam is not None:
+    for staff in responsible_staff(tenant=tenant, account=enrollment.partner_account):
         notification_create(
             tenant=tenant,
-            recipient=cam,
+            recipient=staff,
             kind="onboarding_completed_cam",
             email=False,
             url=reverse("onboarding_console:tab", args=[enrollment.partner_account_id]),
@@ -78,17 +84,21 @@ def notify_onboarding_completed(*, tenant: Tenant, enrollment: Enrollment) -> No
 
 
 def notify_waiting_for_approval(*, tenant: Tenant, progress: ActionProgress) -> None:
-    """In-app for the partner's CAM at once; the email is a batched digest (approvals.py)."""
-    cam = progress.partner_account.cam
-    if cam is None:
-        return
-    notification_create(
-        tenant=tenant,
-        recipient=cam,
-        kind="action_waiting",
-        email=False,
-        url=reverse("onboarding_console:tab", args=[progress.partner_account_id])
-        + f"?stage={progress.action.stage_id}",
-        context={"action": progress.action, "partner": progress.partner_account},
+    """In-app for the partner's CAM (or the program admins) at once; the email is a batched
+    digest (approvals.py)."""
+    url = (
+        reverse("onboarding_console:tab", args=[progress.partner_account_id])
+        + f"?stage={progress.action.stage_id}"
     )
-    transaction.on_commit(lambda: approval_digest_schedule(tenant_id=tenant.pk, user_id=cam.pk))
+    for staff in responsible_staff(tenant=tenant, account=progress.partner_account):
+        notification_create(
+            tenant=tenant,
+            recipient=staff,
+            kind="action_waiting",
+            email=False,
+            url=url,
+            context={"action": progress.action, "partner": progress.partner_account},
+        )
+        transaction.on_commit(
+            partial(approval_digest_schedule, tenant_id=tenant.pk, user_id=staff.pk)
+        )

@@ -8,7 +8,7 @@ the enrollment row first, so an automatic move racing a CAM moves the partner on
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Count, Q
@@ -32,6 +32,7 @@ from apps.onboarding.services.partner_log import onboarding_event_record
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
+    from apps.onboarding.models import Pipeline
     from apps.tenancy.models import Tenant
 
 SS = StageStatus
@@ -48,9 +49,11 @@ STAGE_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 
 ES = EnrollmentStatus
 
-# The only allowed change of Enrollment.status.
+# The only allowed changes of Enrollment.status. "supersede": the partner is moved to another
+# pipeline (services/enrollment.py, partner_reenroll); the enrollment stays, read-only.
 ENROLLMENT_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "complete": (frozenset({ES.IN_PROGRESS}), ES.COMPLETED),
+    "supersede": (frozenset({ES.IN_PROGRESS, ES.COMPLETED}), ES.SUPERSEDED),
 }
 
 
@@ -195,6 +198,49 @@ def enrollment_complete(
     notify_onboarding_completed(tenant=tenant, enrollment=enrollment)
 
 
+def enrollment_supersede(
+    *,
+    tenant: Tenant,
+    enrollment: Enrollment,
+    actor: User | None,
+    now: datetime.datetime,
+    to: Pipeline | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """The partner leaves this pipeline for `to`: the enrollment ends ("Moved to another
+    pipeline") and stays, read-only, with all its progress. A step of `partner_reenroll`
+    (services/enrollment.py), under the partner's lock; audited with from and to."""
+    sources, target = ENROLLMENT_TRANSITIONS["supersede"]
+    if enrollment.status not in sources:
+        raise InvalidTransition(_("The partner has already left this pipeline."))
+    before = enrollment.status
+    enrollment.status = target
+    enrollment.superseded_at = now
+    enrollment.save(update_fields=["status", "superseded_at"])
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        verb=verbs.ONBOARDING_MOVED,
+        target=enrollment,
+        partner_id=enrollment.partner_account_id,
+        data={
+            "from": enrollment.pipeline.name,
+            "to": to.name if to is not None else None,
+            "status": {"from": before, "to": target},
+            "stage": enrollment.current_stage.name if enrollment.current_stage else None,
+            **(data or {}),
+        },
+    )
+    onboarding_event_record(
+        tenant=tenant,
+        account_id=enrollment.partner_account_id,
+        type=verbs.LEFT_PIPELINE_EVENT,
+        reference=f"pipeline:{enrollment.pipeline_id}",
+        data={"pipeline": enrollment.pipeline.name, "to": to.name if to is not None else None},
+        actor=actor,
+    )
+
+
 def _enter_stage(
     *,
     tenant: Tenant,
@@ -236,7 +282,8 @@ def enrollment_advance(*, tenant: Tenant, enrollment_id: int) -> int:
     enrollment = _lock_enrollment(tenant=tenant, enrollment_id=enrollment_id)
     moves = 0
     now = timezone.now()
-    while not enrollment.is_completed:
+    # Only an enrollment in progress moves (not a completed one, nor one the partner left).
+    while enrollment.status == ES.IN_PROGRESS:
         stage = enrollment.current_stage
         if stage is not None and stage.archived_at is None:
             total, open_ = _open_action_count(
@@ -274,6 +321,8 @@ def stage_move_next(
     enrollment = _lock_enrollment(tenant=tenant, enrollment_id=enrollment_id)
     if enrollment.is_completed:
         raise InvalidTransition("This partner has already completed onboarding.")
+    if enrollment.is_superseded:
+        raise InvalidTransition(_("The partner has moved to another pipeline."))
     if enrollment.current_stage_id != expected_stage_id:
         raise InvalidTransition("The partner has already moved on from that stage.")
     total, open_ = _open_action_count(

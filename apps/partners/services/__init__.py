@@ -5,6 +5,7 @@
 - status.py: suspend and reactivate
 - editing.py: add and edit an account by hand
 - bulk.py: bulk changes from the Explorer's selection
+- catalog.py: the program's partner types and tiers (settings)
 """
 
 from apps.partners.services.accounts import (
@@ -17,6 +18,23 @@ from apps.partners.services.accounts import (
 from apps.partners.services.bulk import (
     BULK_UPDATE_MAX,
     partner_accounts_bulk_update,
+)
+from apps.partners.services.catalog import (
+    CatalogNameTaken,
+    partner_tier_archive,
+    partner_tier_create,
+    partner_tier_move,
+    partner_tier_rename,
+    partner_tier_require,
+    partner_tier_restore,
+    partner_tiers_install_defaults,
+    partner_type_archive,
+    partner_type_create,
+    partner_type_delete,
+    partner_type_move,
+    partner_type_rename,
+    partner_type_restore,
+    partner_type_usage,
 )
 from apps.partners.services.editing import (
     PartnerDomainError,
@@ -77,4 +95,56 @@ __all__ = [
     "BULK_UPDATE_MAX",
     "partner_accounts_bulk_update",
     "EVENT_SOURCES",
+    "CatalogNameTaken",
+    "partner_type_create",
+    "partner_type_rename",
+    "partner_type_archive",
+    "partner_type_restore",
+    "partner_type_delete",
+    "partner_type_move",
+    "partner_type_usage",
+    "partner_tiers_install_defaults",
+    "partner_tier_create",
+    "partner_tier_rename",
+    "partner_tier_archive",
+    "partner_tier_restore",
+    "partner_tier_move",
+    "partner_tier_require",
+]
+
+# CSV import of partner accounts (issue 10, point 5).
+from apps.partners.services.importing import (  # noqa: E402
+    ImportPlan,
+    ImportResult,
+    PartnerImportRefused,
+    PartnerImportStale,
+    partner_import_apply,
+    partner_import_discard,
+    partner_import_plan,
+    partner_import_stash,
+    partner_import_unstash,
+)
+from apps.partners.services.importing_parse import (  # noqa: E402
+    IMPORT_MAX_BYTES,
+    IMPORT_MAX_ROWS,
+    ImportFileError,
+    partner_import_parse,
+    partner_import_template_rows,
+)
+
+__all__ += [
+    "IMPORT_MAX_BYTES",
+    "IMPORT_MAX_ROWS",
+    "ImportFileError",
+    "ImportPlan",
+    "ImportResult",
+    "PartnerImportRefused",
+    "PartnerImportStale",
+    "partner_import_parse",
+    "partner_import_template_rows",
+    "partner_import_plan",
+    "partner_import_apply",
+    "partner_import_stash",
+    "partner_import_unstash",
+    "partner_import_discard",
 ]

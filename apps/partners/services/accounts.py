@@ -114,8 +114,10 @@ def partner_user_add(
     first_name: str = "",
     last_name: str = "",
     password: str | None = None,
+    audit: bool = True,
 ) -> PartnerUser:
-    """Add a person to a partner account: identity (if new), membership and the link."""
+    """Add a person to a partner account: identity (if new), membership and the link.
+    `audit=False` when the caller records the change itself (one event, with its own verb)."""
     if role not in PARTNER_ROLES:
         raise PartnerError("Partner users have a partner role.")
     if account.tenant_id != tenant.pk:
@@ -134,12 +136,13 @@ def partner_user_add(
         link = PartnerUser.objects.create(tenant=tenant, membership=membership, account=account)
     elif previous is None:
         return link  # already there with this role: nothing changed
-    audit_record(
-        tenant=tenant,
-        actor=actor,
-        verb=verbs.PARTNER_USER_ADDED if previous == "" else verbs.PARTNER_USER_ROLE_CHANGED,
-        target=account,
-        partner_id=account.pk,
-        data={"user": email, "from": previous or None, "to": str(role)},
-    )
+    if audit:
+        audit_record(
+            tenant=tenant,
+            actor=actor,
+            verb=verbs.PARTNER_USER_ADDED if previous == "" else verbs.PARTNER_USER_ROLE_CHANGED,
+            target=account,
+            partner_id=account.pk,
+            data={"user": email, "from": previous or None, "to": str(role)},
+        )
     return link

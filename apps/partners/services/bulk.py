@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from apps.audit.services import AuditEntry, audit_record_many
 from apps.notifications.services import notification_create
 from apps.partners import verbs
+from apps.partners.catalog import tier_choices
 from apps.partners.models import (
     PartnerAccount,
 )
@@ -37,9 +38,8 @@ def partner_accounts_bulk_update(
     tenant's accounts refuses the whole change (nothing is saved). Rows are locked in pk
     order; each changed account is audited with its fields before and after, and a newly
     assigned CAM gets one message for the selection (the single-edit one for one account).
-    Returns the accounts that changed."""
-    from apps.partners.models import Tier
-
+    The tier must be one the program offers (not archived). Returns the accounts that
+    changed."""
     _require_staff_member(tenant=tenant, actor=actor)
     ids = sorted({int(pk) for pk in account_ids})
     if not ids:
@@ -50,7 +50,7 @@ def partner_accounts_bulk_update(
         )
     if cam_id is None and not tier:
         raise PartnerError(_("Choose a channel manager or a tier to apply."))
-    if tier and tier not in Tier.values:
+    if tier and tier not in dict(tier_choices(tenant=tenant)):
         raise PartnerError(_("Unknown tier."))
     cam = None
     if cam_id is not None:
