@@ -37,8 +37,8 @@ def test_unchanged_fields_and_scalar_from_to_are_not_listed():
 
 def test_a_creation_or_deletion_lists_the_side_that_exists():
     assert audit_changes(_event({"from": None, "to": {"name": "OEM", "archived": False}})) == [
-        ("Name", "—", "OEM"),
-        ("Archived", "—", "No"),
+        ("Name", None, "OEM"),
+        ("Archived", None, "No"),
     ]
 
 
@@ -49,3 +49,11 @@ def test_values_are_escaped_in_the_timeline():
     assert "<b>x</b>" not in html
     assert "&lt;b&gt;x&lt;/b&gt;" in html
     assert 'class="changes__after">y<' in html
+
+
+def test_a_creation_shows_values_without_an_arrow():
+    html = Template('{% include "audit/_verb.html" %}').render(
+        Context({"event": _event({"from": None, "to": {"tier": "Gold"}})})
+    )
+    assert "→" not in html
+    assert 'Tier</span>: <span class="changes__after">Gold<' in html

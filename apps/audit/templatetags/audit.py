@@ -32,21 +32,23 @@ def _change_value(value: object) -> str:
 
 
 @register.filter
-def audit_changes(event: AuditEvent) -> list[tuple[str, str, str]]:
+def audit_changes(event: AuditEvent) -> list[tuple[str, str | None, str]]:
     """Field-level before → after of an audit event whose data holds `from` and `to` as
     dicts of field → value (an edit, a bulk change, a settings change): one row per field
-    that differs, for the timeline to show under the sentence."""
+    that differs, for the timeline to show under the sentence. A creation (`from` is not a
+    dict) lists the values set, with `None` as "before"."""
     data = event.data if isinstance(event.data, dict) else {}
     before, after = data.get("from"), data.get("to")
     if not isinstance(before, dict) and not isinstance(after, dict):
         return []
+    created = not isinstance(before, dict)  # a creation: values only, no "before"
     before = before if isinstance(before, dict) else {}
     after = after if isinstance(after, dict) else {}
-    rows = []
+    rows: list[tuple[str, str | None, str]] = []
     for field in list(dict.fromkeys([*before, *after])):
         old, new = before.get(field), after.get(field)
         if old == new:
             continue
         label = str(field).replace("_", " ").capitalize()
-        rows.append((label, _change_value(old), _change_value(new)))
+        rows.append((label, None if created else _change_value(old), _change_value(new)))
     return rows
