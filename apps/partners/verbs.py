@@ -156,8 +156,5 @@ PARTNER_IMPORT_UPDATED = audit_verb(
 )
 PARTNERS_IMPORT = audit_verb(
     "partner.import",
-    _(
-        "Imported partners from {file}: {created} created, {updated} updated, "
-        "{unchanged} unchanged"
-    ),
+    _("Imported partners from {file}: {created} created, {updated} updated, {unchanged} unchanged"),
 )
