@@ -30,6 +30,12 @@ urlpatterns = [
         include("apps.applications.urls_partner_users"),
     ),
     path("console/settings/milestones/", include("apps.milestones.urls_settings")),
+    # After a partner's type changes: its new pipeline and track (composes onboarding and
+    # milestones, so it lives in the higher of the two).
+    path(
+        "console/partners/<int:partner_id>/type-change/",
+        include("apps.milestones.urls_type_change"),
+    ),
     path("console/settings/api-keys/", include("apps.api.urls_console")),
     path("console/settings/team/", include("apps.home.urls_team")),
     path("console/settings/partner-types/", include("apps.partners.urls_types")),

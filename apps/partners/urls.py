@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.partners import views, views_edit, views_type_change
+from apps.partners import views, views_edit
 
 app_name = "partners"
 urlpatterns = [
@@ -20,15 +20,6 @@ urlpatterns += [
 # Bulk CAM/tier change from the Explorer's selection (issue 10, point 2).
 urlpatterns += [
     path("bulk/", views.partner_bulk_update, name="bulk"),
-]
-
-# After a type change: move to the new type's pipeline and milestone track (issue 10, point 3).
-urlpatterns += [
-    path(
-        "<int:partner_id>/type-change/",
-        views_type_change.partner_type_change,
-        name="type_change",
-    ),
 ]
 
 # CSV import of partner accounts (issue 10, point 5; views_import).

@@ -25,7 +25,6 @@ from apps.partners.services import (
     partner_account_update,
     partner_account_version,
 )
-from apps.partners.views_type_change import type_change_worth_confirming
 from apps.tenancy.access import console_view
 from apps.tenancy.http import MemberRequest
 
@@ -120,11 +119,11 @@ def partner_edit(request: PartnerRequest, partner_id: int) -> HttpResponse:
                 _refused(form, exc)
             else:
                 messages.success(request, _("“%(name)s” was saved.") % {"name": account.name})
-                # A new type may bring another pipeline and milestone track: offer them.
-                if account.partner_type_id != type_before and type_change_worth_confirming(
-                    tenant=request.tenant, account=account
-                ):
-                    return redirect("partners:type_change", partner_id=account.pk)
+                # A new type may bring another pipeline and milestone track: the page that
+                # offers them (in a higher layer) sends staff on to the partner when it has
+                # nothing to offer.
+                if account.partner_type_id != type_before:
+                    return redirect("partner_type_change:confirm", partner_id=account.pk)
                 return redirect("partners:detail", partner_id=account.pk)
     return render(
         request,

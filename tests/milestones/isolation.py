@@ -30,6 +30,7 @@ def samples(program):
             f"milestones_partner:{name}": partner
             for name in ("tab", "log", "start", "review", "review_record", "review_plan")
         },
+        "partner_type_change:confirm": partner,
     }
     if item is not None:
         result["milestones_partner:check_off"] = {**partner, "item_id": item.pk}

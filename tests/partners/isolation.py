@@ -5,7 +5,6 @@ def samples(program):
         "partners:suspend": {"partner_id": pk},
         "partners:reactivate": {"partner_id": pk},
         "partners:edit": {"partner_id": pk},
-        "partners:type_change": {"partner_id": pk},
         **_catalogue_samples(program),
     }
 

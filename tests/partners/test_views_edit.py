@@ -180,7 +180,8 @@ def test_edit_changes_fields_and_domains_with_an_audited_before_and_after(
     )
     response = client_for(acme, acme.cam).post(f"/console/partners/{account.pk}/edit/", data)
     assert response.status_code == 302
-    assert response["Location"] == f"/console/partners/{account.pk}/"
+    # A new type: on to the page that offers its pipeline and track (tests/milestones).
+    assert response["Location"] == f"/console/partners/{account.pk}/type-change/"
     account.refresh_from_db()
     assert (account.partner_type_id, account.tier, account.region, account.cam_id) == (
         _msp(acme).pk,

@@ -5,9 +5,10 @@ when the new type's pipeline or track is not the partner's: the page shows the c
 the proposed pipeline and track, what stays in the history, and lets them **Move to
 pipeline …**, **Switch milestone track**, or **Keep current** (issue 10, point 3).
 
-The one partners module that reads and writes the onboarding and milestones layers (above
-this one): a page composing three apps' services, kept here because it belongs to the
-partner edit journey and its URL.
+It composes the onboarding and milestones services, so it lives in milestones, the higher of
+the two layers; the partners edit view (a lower layer) only redirects here by URL name after
+any type change, and this page sends staff straight on to the partner when it has nothing to
+offer.
 """
 
 from __future__ import annotations
@@ -106,11 +107,6 @@ def type_change_proposal(*, tenant: Tenant, account: PartnerAccount) -> TypeChan
     )
 
 
-def type_change_worth_confirming(*, tenant: Tenant, account: PartnerAccount) -> bool:
-    """After a type change: whether to send staff to the confirmation page."""
-    return type_change_proposal(tenant=tenant, account=account).worth_showing
-
-
 def _posted_id(request: PartnerRequest, name: str) -> int | None:
     value = request.POST.get(name, "")
     return int(value) if value.isdigit() and len(value) < 10 else None
@@ -156,6 +152,9 @@ def partner_type_change(request: PartnerRequest, partner_id: int) -> HttpRespons
     proposal = type_change_proposal(tenant=request.tenant, account=account)
     status = 200
     error = ""
+    if request.method == "GET" and not proposal.worth_showing:
+        # Reached after any type change: nothing to offer, on to the partner.
+        return redirect("partners:detail", partner_id=account.pk)
     if request.method == "POST":
         if "keep" in request.POST or not proposal.offers:
             messages.info(
