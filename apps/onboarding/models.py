@@ -97,7 +97,7 @@ class Action(TenantOwned):
     title = models.CharField(max_length=200)
     instructions = models.TextField(blank=True)
     position = models.PositiveIntegerField(default=0)
-    requires_approval = models.BooleanField(default=False)
+    requires_approval = models.BooleanField(default=True)
     # View asset / Read article: what to open.
     asset = models.ForeignKey(
         "content.Asset", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
