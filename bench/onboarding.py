@@ -60,7 +60,7 @@ from apps.onboarding.services.enrollment import partner_enroll
 from apps.partners.models import PartnerAccount, PartnerType
 from apps.partners.services import partner_user_add
 from apps.tenancy.models import Role
-from bench import dataset, lib
+from bench import dataset, lib, onboarding_queue
 
 TITLE = "Onboarding"
 
@@ -138,6 +138,7 @@ def seed() -> None:
             f"{LATENCY_PIPELINE!r} in {time.perf_counter() - started:.1f} s"
         )
         _seed_tab(tenant, cam, types[1])
+        onboarding_queue.seed()  # the work queue: 2,000 actions waiting for approval
     models = (Enrollment, StageProgress, ActionProgress, Stage, Pipeline, AuditEvent, Notification)
     tables = [m._meta.db_table for m in models]
     with connection.cursor() as cursor:
@@ -316,6 +317,7 @@ def _seed_tab(tenant, cam, partner_type) -> None:
 def measure(ctx) -> None:
     _measure_latency(ctx)
     _measure_pages(ctx)
+    onboarding_queue.measure(ctx)
 
 
 def _wait_for_worker() -> list[int]:

@@ -38,6 +38,12 @@ app.conf.beat_schedule = {
     },
     # The CAMs' daily alert digest: hourly, so a missed hour catches up; each CAM gets one
     # email a day (claimed in the database), from 07:00 UTC.
+    # Onboarding reminders (nudges): hourly, so a missed hour catches up; each partner user
+    # gets one email a day at most (claimed in the database), from 08:00 UTC.
+    "onboarding-nudges": {
+        "task": "apps.onboarding.tasks.nudges_send",
+        "schedule": crontab(minute=15),
+    },
     "milestones-alert-digest": {
         "task": "apps.milestones.tasks.alert_digests_send",
         "schedule": crontab(minute=5),

@@ -20,6 +20,7 @@ urlpatterns = [
         include("apps.onboarding.urls_console"),
     ),
     path("console/pipelines/", include("apps.onboarding.urls_pipelines")),
+    path("console/queue/", include("apps.onboarding.urls_queue")),
     path("console/alerts/", include("apps.milestones.urls_alerts")),
     path(
         "console/partners/<int:partner_id>/milestones/",
@@ -51,5 +52,6 @@ urlpatterns = [
     path("portal/team/", include("apps.applications.urls_team")),
     path("notifications/", include("apps.notifications.urls")),
     path("apply/", include("apps.applications.urls_public")),
+    path("", include("apps.onboarding.urls_nudges")),
     path("", home_views.root, name="root"),
 ]

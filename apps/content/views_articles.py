@@ -19,6 +19,7 @@ from apps.content.services.articles import article_publish, article_save, articl
 from apps.content.services.errors import ContentError
 from apps.content.services.opens import content_open_record
 from apps.content.services.transitions import article_events
+from apps.content.uses import content_uses_warn
 from apps.partners.models import PartnerAccount
 from apps.partners.selectors import partner_account_of_membership
 from apps.tenancy.access import console_view, portal_view
@@ -147,6 +148,8 @@ def _article_status_change(
         messages.error(request, str(exc))
     else:
         messages.success(request, done)
+        if service is article_unpublish:  # the pipelines that still send partners to it
+            content_uses_warn(request, tenant=request.tenant, article=article)
     return redirect("content_console:article_edit", pk=article.pk)
 
 

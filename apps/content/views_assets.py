@@ -25,6 +25,7 @@ from apps.content.services.assets import (
 from apps.content.services.errors import ContentError
 from apps.content.services.opens import content_open_record
 from apps.content.services.transitions import asset_events
+from apps.content.uses import content_uses_warn
 from apps.core.files import private_file_response
 from apps.core.uploads import FILE_TYPES, FileType, too_large_message, upload_request_too_large
 from apps.partners.models import PartnerAccount
@@ -276,6 +277,8 @@ def _asset_status_change(
         messages.error(request, str(exc))
     else:
         messages.success(request, done.format(title=asset.title))
+        if service is asset_archive:  # the pipelines that still send partners to it
+            content_uses_warn(request, tenant=request.tenant, asset=asset)
     return redirect("content_console:asset_edit", pk=asset.pk)
 
 

@@ -1,12 +1,31 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from apps.accounts.selectors import home_url_for
 from apps.home.selectors import console_my_partners, console_recent_activity, console_summary
 from apps.milestones.selectors.home import cam_milestone_overview
 from apps.notifications.selectors import notifications_for
-from apps.onboarding.selectors import enrollment_counts, enrollment_for_partner, partner_todo
+from apps.onboarding.selectors import (
+    enrollment_counts,
+    enrollment_for_partner,
+    partner_todo,
+    stage_entered_at,
+    stage_usual_duration,
+)
+from apps.onboarding.views_portal import journey_live_context, live_poll_args
 from apps.partners.selectors import partner_account_of_membership, partner_users_of
 from apps.tenancy.access import console_view, portal_view, public_view
+
+if TYPE_CHECKING:
+    from apps.onboarding.models import Enrollment
+    from apps.tenancy.http import MemberRequest
 
 
 @public_view
@@ -43,9 +62,24 @@ def portal_home(request):
     )
     onboarding = {}
     if enrollment is not None:
+        todo = partner_todo(tenant=request.tenant, enrollment=enrollment)
+        poll = live_poll_args(request)
         onboarding = {
             "counts": enrollment_counts(tenant=request.tenant, enrollment=enrollment),
-            "todo": partner_todo(tenant=request.tenant, enrollment=enrollment),
+            "todo": todo,
+            # The first action the partner can do now (not one waiting for approval).
+            "next_action": next(
+                (row for row in todo if row.is_action_required or row.status == "pending"),
+                None,
+            ),
+            "stage_pace": _stage_pace(request, enrollment),
+            # While the worker's stage move is pending, the onboarding card asks again.
+            **journey_live_context(
+                request,
+                enrollment,
+                url=reverse("portal:home"),
+                attempt=poll[1] if poll else 1,
+            ),
         }
     return render(
         request,
@@ -59,3 +93,27 @@ def portal_home(request):
             **onboarding,
         },
     )
+
+
+def _stage_pace(request: MemberRequest, enrollment: Enrollment) -> str:
+    """ "Most partners finish this stage in 6 days; you started it 2 days ago." (empty when
+    the partner is in no stage, or too few partners finished it to say)."""
+    if enrollment.status != "in_progress" or enrollment.current_stage_id is None:
+        return ""
+    usual = stage_usual_duration(tenant=request.tenant, stage_id=enrollment.current_stage_id)
+    if usual is None:
+        return ""
+    usual_days = max(1, round(usual.total_seconds() / 86400))
+    entered = stage_entered_at(tenant=request.tenant, enrollment=enrollment)
+    usual_text = ngettext(
+        "Most partners finish this stage in %(days)d day;",
+        "Most partners finish this stage in %(days)d days;",
+        usual_days,
+    ) % {"days": usual_days}
+    since = (timezone.now() - entered).days if entered else 0
+    if since < 1:
+        return _("%(usual)s you started it today.") % {"usual": usual_text}
+    started = ngettext(
+        "you started it %(days)d day ago.", "you started it %(days)d days ago.", since
+    ) % {"days": since}
+    return f"{usual_text} {started}"

@@ -82,3 +82,22 @@ class EmailWording(TenantOwned):
 
         entry = EMAILS.get(self.key)
         return str(entry.label) if entry is not None else self.key
+
+
+class EmailPreference(TenantOwned):
+    """What one user of a program asked not to be emailed (apps/notifications/preferences.py).
+
+    `reminders_opt_out_at` set: no onboarding reminders for this user in this program (the
+    one-click link in every reminder). Transactional emails are not affected."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reminders_opt_out_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "user"], name="notif_preference_one_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return str(self.user)

@@ -11,3 +11,9 @@ EMAIL_WORDING_RESET = audit_verb(
     "email_wording.reset",
     _("Reset the email <strong>{target}</strong> to its default wording"),
 )
+REMINDERS_OPTED_OUT = audit_verb(
+    "email_preference.reminders_off", _("{target} turned off onboarding reminder emails")
+)
+REMINDERS_OPTED_IN = audit_verb(
+    "email_preference.reminders_on", _("{target} turned onboarding reminder emails back on")
+)

@@ -396,6 +396,51 @@ _ALL = (
             LINK,
         ),
     ),
+    _notification(
+        "onboarding_welcome",
+        label=_("Onboarding welcome"),
+        sent_when=_(
+            "A partner is enrolled in a pipeline whose welcome email is on: the first stage’s "
+            "actions, each with its link."
+        ),
+        audience=PARTNERS,
+        subject=_("Your onboarding with {program_name} starts: {stage_name}"),
+        intro=_(
+            "Welcome to {pipeline_name}! Your onboarding starts with “{stage_name}”. Here "
+            "is what to do first:"
+        ),
+        variables=(
+            RECIPIENT_FIRST,
+            Variable("stage_name", _("The first stage’s name"), "stage.name"),
+            PIPELINE,
+            PROGRAM,
+            LINK,
+        ),
+    ),
+    _notification(
+        "onboarding_reminder",
+        label=_("Onboarding reminder"),
+        sent_when=_(
+            "On the pipeline’s reminder days, to partner users with open actions: at most one "
+            "email a day, listing each open action with its link and an unsubscribe link."
+        ),
+        audience=PARTNERS,
+        subject=_("Reminder: {actions} waiting for you"),
+        intro=_("A quick reminder: these onboarding actions are still open in {pipeline_name}."),
+        variables=(
+            RECIPIENT_FIRST,
+            Variable(
+                "actions",
+                _("How many open actions, e.g. “2 onboarding actions”"),
+                _count_phrase(
+                    "%(count)d onboarding action", "%(count)d onboarding actions", "open_actions"
+                ),
+            ),
+            PIPELINE,
+            PROGRAM,
+            LINK,
+        ),
+    ),
     # Staff
     _notification(
         "approvals_digest",
@@ -571,6 +616,16 @@ def sample_context(tenant: Any) -> dict[str, Any]:
         "actor_name": "Ada Lovelace",
         "count": 2,
         "names": [contoso.name, northwind.name],
+        "open_actions": [
+            {
+                "title": action.title,
+                "stage": gettext("Sales training"),
+                "changes_requested": False,
+                "comment": "",
+                "link": f"{url}onboarding/",
+            }
+        ],
+        "unsubscribe_url": url.replace("/portal/", "/email/reminders/"),
         "waiting": [
             SimpleNamespace(partner_account=northwind, action=action),
             SimpleNamespace(partner_account=contoso, action=action),

@@ -80,9 +80,8 @@ def pipeline_build(
         )
         built.stages.append(stage)
         for action in spec.actions:
-            extra = dict(action.fields)
-            if action.requires_approval:
-                extra["requires_approval"] = True
+            # Said explicitly: the services default to approval for the types that allow it.
+            extra = {**action.fields, "requires_approval": action.requires_approval}
             built.actions[action.title] = action_create(
                 tenant=tenant,
                 actor=actor,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 from django import forms
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils.translation import gettext as _
 
 from apps.content.models import Article, ArticleStatus, AssetStatus
 from apps.content.selectors import ConsoleAssetFilters, console_assets
@@ -237,6 +238,9 @@ class ActionForm(forms.Form):
             field = self.fields["upload_types"]
             field.required = True
             field.error_messages["required"] = "Allow at least one file type."
+            field.error_messages["invalid_choice"] = _(
+                "Unknown file type: %(value)s. Accepted types: {accepted}."
+            ).format(accepted=", ".join(t.label for t in FILE_TYPES.values()))
 
     @property
     def approvable(self) -> bool:

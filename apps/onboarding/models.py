@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 from apps.partners.models import PartnerAccount, PartnerType
@@ -14,11 +15,21 @@ if TYPE_CHECKING:
     from apps.audit.models import AuditEvent
 
 
+def default_reminder_days() -> list[int]:
+    return [3, 7]
+
+
 class Pipeline(TenantOwned):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     archived_at = models.DateTimeField(null=True, blank=True)
+    # Nudges (services/nudges.py): days after an action became open on which its partner's
+    # users are reminded, and whether enrolling emails the first stage's actions.
+    reminder_days = ArrayField(
+        models.PositiveSmallIntegerField(), default=default_reminder_days, blank=True, size=10
+    )
+    welcome_email = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name", "id"]
@@ -211,10 +222,20 @@ class StageProgress(TenantOwned):
     completed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # When the partner entered the stage (it became current): the Explorer's "stalled" filter.
+    entered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["enrollment", "stage"], name="onb_stage_progress_once")
+        ]
+        indexes = [
+            # The Explorer's "in the current stage longer than N days".
+            models.Index(
+                fields=["tenant", "entered_at"],
+                name="onb_stage_current_since",
+                condition=models.Q(status="current"),
+            ),
         ]
 
     @property
@@ -350,4 +371,31 @@ class ApprovalDigest(TenantOwned):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["tenant", "user"], name="onb_digest_once_per_cam")
+        ]
+
+
+class NudgeSent(TenantOwned):
+    """One partner user's reminder day (services/nudges.py): the row claims the day, so a
+    user gets one reminder email a day at most, even from two sweeps at once. `sent_at`
+    stays empty when nothing was left to remind them of at send time."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(PartnerAccount, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    claimed_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    action_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "user", "day"], name="onb_nudge_once_per_user_day"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["tenant", "account", "-sent_at"],
+                name="onb_nudge_last_sent",
+                condition=models.Q(sent_at__isnull=False),
+            )
         ]

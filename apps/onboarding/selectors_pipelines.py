@@ -121,6 +121,16 @@ def pipeline_get(*, tenant: Tenant, pipeline_id: int, counts: bool = False) -> P
     return rows.first()
 
 
+def pipeline_list_archived(*, tenant: Tenant) -> list[Pipeline]:
+    """Archived pipelines, latest first, with the list page's counts (one query)."""
+    rows = Pipeline.objects.filter(tenant=tenant, archived_at__isnull=False)
+    return list(_with_counts(rows, tenant=tenant).order_by("-archived_at", "id"))
+
+
+def pipeline_get_archived(*, tenant: Tenant, pipeline_id: int) -> Pipeline | None:
+    return Pipeline.objects.filter(tenant=tenant, pk=pipeline_id, archived_at__isnull=False).first()
+
+
 def partner_type_list_without_pipeline(*, tenant: Tenant) -> list[PartnerType]:
     """Partner types that no live pipeline starts (the list page's warning)."""
     assigned = PipelineAssignment.objects.filter(

@@ -10,6 +10,8 @@ urlpatterns = [
     path("<int:pipeline_id>/edit/", views_pipelines.pipeline_edit, name="edit"),
     path("<int:pipeline_id>/types/", views_pipelines.pipeline_types, name="types"),
     path("<int:pipeline_id>/enroll/", views_pipelines.pipeline_enroll, name="enroll"),
+    path("<int:pipeline_id>/archive/", views_pipelines.pipeline_archive_view, name="archive"),
+    path("<int:pipeline_id>/restore/", views_pipelines.pipeline_restore_view, name="restore"),
     path("<int:pipeline_id>/stages/new/", views_stages.stage_new, name="stage_create"),
     path(
         "<int:pipeline_id>/stages/<int:stage_id>/edit/",

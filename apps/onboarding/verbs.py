@@ -12,6 +12,12 @@ PIPELINE_UPDATED = audit_verb("pipeline.updated", _("Pipeline updated <strong>{t
 PIPELINE_TYPES_ASSIGNED = audit_verb(
     "pipeline.types_assigned", _("Pipeline types assigned <strong>{target}</strong>")
 )
+PIPELINE_ARCHIVED = audit_verb(
+    "pipeline.archived", _("Pipeline archived <strong>{target}</strong>")
+)
+PIPELINE_RESTORED = audit_verb(
+    "pipeline.restored", _("Pipeline restored <strong>{target}</strong>")
+)
 STAGE_CREATED = audit_verb("stage.created", _("Stage created <strong>{target}</strong>"))
 STAGE_UPDATED = audit_verb("stage.updated", _("Stage updated <strong>{target}</strong>"))
 STAGE_ARCHIVED = audit_verb("stage.archived", _("Stage archived <strong>{target}</strong>"))
@@ -66,3 +72,15 @@ ACTION_COMPLETED_EVENT = event_type(
 STAGE_COMPLETED_EVENT = event_type("onboarding.stage_completed", _("Completed an onboarding stage"))
 COMPLETED_EVENT = event_type("onboarding.completed", _("Completed onboarding"))
 LEFT_PIPELINE_EVENT = event_type("onboarding.left", _("Moved to another onboarding pipeline"))
+
+# Audit verbs: nudges (services/nudges.py) ------------------------------------------------
+
+PIPELINE_REMINDERS_CHANGED = audit_verb(
+    "pipeline.reminders_changed",
+    _("Changed the reminders of the pipeline <strong>{target}</strong>"),
+)
+ONBOARDING_REMINDED = audit_verb(
+    "onboarding.reminded",
+    _("Reminded {to} of {count} open onboarding actions"),
+    when={"count=1": _("Reminded {to} of an open onboarding action")},
+)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.onboarding.files import action_file_response
@@ -16,6 +18,7 @@ from apps.onboarding.selectors import (
     enrollment_counts,
     enrollment_for_partner,
     enrollment_history_for_partner,
+    enrollment_move_pending,
     enrollment_past_get,
     enrollment_stages,
     pipelines_for,
@@ -41,9 +44,41 @@ if TYPE_CHECKING:
     from apps.tenancy.http import MemberRequest
 
 
+# The live tab asks again for the worker's stage move this many times, a second apart.
+LIVE_POLL_TRIES = 10
+
+
 def _tab_url(partner_id: int, stage_id: int | None = None) -> str:
     url = reverse("onboarding_console:tab", args=[partner_id])
     return f"{url}?stage={stage_id}" if stage_id else url
+
+
+def _int_param(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 10 else None
+
+
+def _live_context(
+    request: MemberRequest,
+    account: PartnerAccount,
+    enrollment: Enrollment,
+    selected_id: int | None,
+    *,
+    attempt: int = 1,
+) -> dict[str, Any]:
+    """The poller of the tab (`live` partial): while the worker's move is pending, the tab
+    asks again a second later, at most LIVE_POLL_TRIES times, naming the stage it expects
+    the partner to leave."""
+    if enrollment.is_superseded or not enrollment_move_pending(
+        tenant=request.tenant, enrollment=enrollment
+    ):
+        return {"live_url": "", "live_gave_up": False}
+    if attempt > LIVE_POLL_TRIES:
+        return {"live_url": "", "live_gave_up": True}
+    params = {"live": enrollment.current_stage_id, "try": attempt}
+    if selected_id is not None:
+        params["stage"] = selected_id
+    url = reverse("onboarding_console:tab", args=[account.pk])
+    return {"live_url": f"{url}?{urlencode(params)}", "live_gave_up": False}
 
 
 def _stage_context(
@@ -87,6 +122,7 @@ def _stage_context(
         "can_move": can_move,
         "read_only": read_only,
         "counts": enrollment_counts(tenant=request.tenant, enrollment=enrollment),
+        **_live_context(request, account, enrollment, selected.pk if selected else None),
     }
 
 
@@ -103,6 +139,9 @@ def onboarding_tab(request: PartnerRequest, partner_id: int) -> HttpResponse:
         ),
     }
     past_id = request.GET.get("enrollment", "")
+    stage_id = _int_param(request.GET.get("stage"))
+    if request.htmx and "live" in request.GET and not past_id:
+        return _live_fragment(request, account, stage_id)
     if past_id:
         enrollment = (
             enrollment_past_get(
@@ -117,15 +156,42 @@ def onboarding_tab(request: PartnerRequest, partner_id: int) -> HttpResponse:
         enrollment = enrollment_for_partner(tenant=request.tenant, partner_account_id=account.pk)
     if enrollment is None:
         context["pipelines"] = list(pipelines_for(tenant=request.tenant))
-        return render(request, "onboarding/tab.html", context)
-    try:
-        stage_id = int(request.GET.get("stage", ""))
-    except ValueError:
-        stage_id = None
+        return _vary(render(request, "onboarding/tab.html", context))
     context.update(
         _stage_context(request, account, enrollment, stage_id, read_only=enrollment.is_superseded)
     )
-    return render(request, "onboarding/tab.html", context)
+    return _vary(render(request, "onboarding/tab.html", context))
+
+
+def _vary(response: HttpResponse) -> HttpResponse:
+    response["Vary"] = "HX-Request"
+    return response
+
+
+def _live_fragment(
+    request: PartnerRequest, account: PartnerAccount, stage_id: int | None
+) -> HttpResponse:
+    """The tab's poller asks whether the worker moved the partner on (`?live=<stage id>`).
+
+    Still in that stage: only the next poller (or none after LIVE_POLL_TRIES). Moved: the
+    stage menu, counts, progress and the stage panel out-of-band, following the partner to
+    the new stage when the CAM was looking at the one they left."""
+    left_id = _int_param(request.GET.get("live"))
+    attempt = (_int_param(request.GET.get("try")) or 1) + 1
+    enrollment = enrollment_for_partner(tenant=request.tenant, partner_account_id=account.pk)
+    if enrollment is None:
+        context: dict[str, Any] = {"live_url": "", "live_gave_up": False}
+        return _vary(render(request, "onboarding/tab.html#live", context))
+    if enrollment.current_stage_id == left_id:
+        context = {
+            "account": account,
+            **_live_context(request, account, enrollment, stage_id, attempt=attempt),
+        }
+        return _vary(render(request, "onboarding/tab.html#live", context))
+    follow = stage_id is None or stage_id == left_id
+    context = _stage_context(request, account, enrollment, None if follow else stage_id)
+    context["panel_moved"] = follow
+    return _vary(render(request, "onboarding/tab.html#live_update", context))
 
 
 @console_partner_view
@@ -153,10 +219,13 @@ def onboarding_action_event(
         enrollment = enrollment_for_partner(tenant=request.tenant, partner_account_id=account.pk)
         if enrollment is None:  # the progress belongs to one, so only if deleted meanwhile
             raise Http404
+        # The card, and out-of-band the stage menu, counts, progress and (when the stage is
+        # now done) the poller that shows the worker's move without a reload.
         context = _stage_context(request, account, enrollment, stage_id)
+        context["row"] = next((r for r in context["rows"] if r.pk == progress.pk), None)
         context["error"] = error
         context["error_progress_id"] = progress.pk
-        return render(request, "onboarding/tab.html#stage_panel", context)
+        return render(request, "onboarding/tab.html#event_update", context)
     if error:
         messages.error(request, error)
     else:
@@ -166,11 +235,11 @@ def onboarding_action_event(
 
 def _done_message(event: str, title: str) -> str:
     return {
-        "validate": f"“{title}” is validated.",
-        "request_changes": f"Changes requested on “{title}”; the partner has been told.",
-        "invalidate": f"“{title}” is invalidated; the partner has been told.",
-        "skip": f"“{title}” is skipped.",
-    }[event]
+        "validate": _("“%(title)s” is validated."),
+        "request_changes": _("Changes requested on “%(title)s”; the partner has been told."),
+        "invalidate": _("“%(title)s” is invalidated; the partner has been told."),
+        "skip": _("“%(title)s” is skipped."),
+    }[event] % {"title": title}
 
 
 @console_partner_view

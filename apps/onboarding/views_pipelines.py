@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.core.uploads import FILE_TYPES
@@ -32,6 +33,8 @@ from apps.onboarding.selectors_pipelines import (
     partner_type_list_without_pipeline,
     partner_type_rows_for_pipeline,
     pipeline_get,
+    pipeline_get_archived,
+    pipeline_list_archived,
     pipeline_list_with_counts,
     stage_get_live,
     stage_list_with_actions,
@@ -44,6 +47,7 @@ from apps.onboarding.services import (
     pipeline_create,
     pipeline_update,
 )
+from apps.onboarding.services.pipelines import pipeline_archive, pipeline_restore
 from apps.partners.selectors import partner_types_for
 from apps.tenancy.access import console_admin_view
 from apps.tenancy.http import MemberRequest
@@ -161,6 +165,7 @@ def _list_page(request: MemberRequest, form: PipelineForm, status: int = 200) ->
     context = {
         "nav": "pipelines",
         "pipelines": pipeline_list_with_counts(tenant=tenant),
+        "archived_pipelines": pipeline_list_archived(tenant=tenant),
         "unassigned_types": partner_type_list_without_pipeline(tenant=tenant),
         "form": form,
     }
@@ -266,3 +271,48 @@ def pipeline_enroll(request: MemberRequest, pipeline_id: int) -> HttpResponse:
     )
     messages.success(request, f"{account.name} is enrolled in “{pipeline.name}” {where}.")
     return redirect(pipeline_url(pipeline, "enroll-card"))
+
+
+# --- Archive and restore -------------------------------------------------------------------
+
+
+@console_admin_view
+@require_POST
+def pipeline_archive_view(request: MemberRequest, pipeline_id: int) -> HttpResponse:
+    """Archive: no new partners; those onboarding in it carry on. Refusals go back to the
+    pipeline's page with the reason (e.g. it is still a partner type's default)."""
+    pipeline = pipeline_or_404(request, pipeline_id)
+    try:
+        pipeline_archive(tenant=request.tenant, actor=request.user, pipeline_id=pipeline.pk)
+    except PipelineError as exc:
+        messages.error(request, str(exc))
+        return redirect(pipeline_url(pipeline, "archive-card"))
+    messages.success(
+        request,
+        _(
+            "“%(name)s” is archived: no new partners start it; partners onboarding in it "
+            "carry on. You can restore it from the list below."
+        )
+        % {"name": pipeline.name},
+    )
+    return redirect(reverse("pipelines:list") + "#archived")
+
+
+@console_admin_view
+@require_POST
+def pipeline_restore_view(request: MemberRequest, pipeline_id: int) -> HttpResponse:
+    if pipeline_get_archived(tenant=request.tenant, pipeline_id=pipeline_id) is None:
+        raise Http404
+    try:
+        pipeline = pipeline_restore(
+            tenant=request.tenant, actor=request.user, pipeline_id=pipeline_id
+        )
+    except PipelineError as exc:
+        messages.error(request, str(exc))
+        return redirect(reverse("pipelines:list") + "#archived")
+    messages.success(
+        request,
+        _("“%(name)s” is restored: partners can be enrolled in it again.")
+        % {"name": pipeline.name},
+    )
+    return redirect(pipeline_url(pipeline))

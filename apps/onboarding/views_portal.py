@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps.content.models import Asset
@@ -19,6 +21,7 @@ from apps.onboarding.selectors import (
     action_file_list,
     enrollment_counts,
     enrollment_for_partner,
+    enrollment_move_pending,
     enrollment_stages,
     partner_journey_rows,
     progress_for_partner_user,
@@ -34,6 +37,7 @@ from apps.tenancy.access import portal_view
 
 if TYPE_CHECKING:
     from apps.content.models import Article
+    from apps.onboarding.models import Enrollment
     from apps.partners.models import PartnerAccount
     from apps.tenancy.http import MemberRequest
 
@@ -47,22 +51,69 @@ def _progress(request: MemberRequest, account: PartnerAccount, progress_id: int)
     return progress
 
 
+# The journey asks again for the worker's stage move this many times, a second apart.
+LIVE_POLL_TRIES = 10
+
+
+def journey_live_context(
+    request: MemberRequest, enrollment: Enrollment, *, url: str, attempt: int = 1
+) -> dict[str, Any]:
+    """The poller of a portal page showing the partner's progress (`url`, asked with
+    `?live=<stage id>&try=<n>`): while the worker's move is pending, the page asks again a
+    second later, at most LIVE_POLL_TRIES times."""
+    if not enrollment_move_pending(tenant=request.tenant, enrollment=enrollment):
+        return {"live_url": "", "live_gave_up": False}
+    if attempt > LIVE_POLL_TRIES:
+        return {"live_url": "", "live_gave_up": True}
+    params = urlencode({"live": enrollment.current_stage_id, "try": attempt})
+    return {"live_url": f"{url}?{params}", "live_gave_up": False}
+
+
+def live_poll_args(request: MemberRequest) -> tuple[int | None, int] | None:
+    """(stage the page expects the partner to leave, next attempt) when this is a poller's
+    htmx request, else None."""
+    if not request.htmx or "live" not in request.GET:
+        return None
+
+    def number(value: str | None) -> int | None:
+        return int(value) if value and value.isdigit() and len(value) < 10 else None
+
+    return number(request.GET.get("live")), (number(request.GET.get("try")) or 1) + 1
+
+
 @portal_view
 def journey(request: MemberRequest) -> HttpResponse:
     account = portal_partner_account(request)
     enrollment = enrollment_for_partner(tenant=request.tenant, partner_account_id=account.pk)
+    url = reverse("onboarding_portal:journey")
+    poll = live_poll_args(request)
+    template = "onboarding/portal_journey.html"
     context: dict[str, Any] = {
         "nav": "onboarding",
         "partner_account": account,
         "enrollment": enrollment,
     }
+    if poll is not None:
+        left_id, attempt = poll
+        if enrollment is None:
+            return _vary(render(request, f"{template}#journey_live", {"live_url": ""}))
+        if enrollment.current_stage_id == left_id:
+            context.update(journey_live_context(request, enrollment, url=url, attempt=attempt))
+            return _vary(render(request, f"{template}#journey_live", context))
+        template += "#live_update"  # moved on: the progress and stages, out-of-band
     if enrollment is not None:
         context.update(
             stages=enrollment_stages(tenant=request.tenant, enrollment=enrollment),
             rows_by_stage=partner_journey_rows(tenant=request.tenant, enrollment=enrollment),
             counts=enrollment_counts(tenant=request.tenant, enrollment=enrollment),
+            **journey_live_context(request, enrollment, url=url),
         )
-    return render(request, "onboarding/portal_journey.html", context)
+    return _vary(render(request, template, context))
+
+
+def _vary(response: HttpResponse) -> HttpResponse:
+    response["Vary"] = "HX-Request"
+    return response
 
 
 @portal_view

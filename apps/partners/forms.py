@@ -4,6 +4,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.partners.explorer_registry import explorer_filters
 from apps.partners.models import PartnerStatus, PartnerType, Region, Tier
 from apps.partners.selectors import EXPLORER_SORTS, ExplorerFilters
 from apps.tenancy.models import Membership
@@ -33,8 +34,15 @@ class ExplorerFilterForm(forms.Form):
     )
     sort = forms.ChoiceField(required=False, choices=[(k, k) for k in EXPLORER_SORTS])
 
-    def __init__(self, *args, partner_types, managers, tiers=None, **kwargs):
+    def __init__(self, *args, partner_types, managers, tiers=None, tenant=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # Filters other apps register (stage, stalled, overdue): their choices are this
+        # program's, so only a form given the tenant offers them.
+        self.registered = explorer_filters() if tenant is not None else []
+        for registered in self.registered:
+            self.fields[registered.name] = forms.ChoiceField(
+                required=False, label=registered.label, choices=registered.choices(tenant)
+            )
         # Archived types and tiers stay in the filters: their accounts are still there.
         self.fields["type"].choices = [("", "All types")] + [
             (t.pk, _("%(name)s (archived)") % {"name": t.name} if t.archived_at else t.name)
@@ -66,7 +74,12 @@ class ExplorerFilterForm(forms.Form):
             region=data.get("region") or "",
             activation=data.get("activation") or "",
             sort=data.get("sort") or "name",
+            extra=tuple((f.name, str(data[f.name])) for f in self.registered if data.get(f.name)),
         )
+
+    def registered_fields(self) -> list[forms.BoundField]:
+        """The registered filters' fields, in registration order (for the template)."""
+        return [self[f.name] for f in self.registered]
 
 
 def _split_domains(value: str) -> list[str]:

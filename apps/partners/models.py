@@ -274,3 +274,26 @@ class PartnerEvent(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.type} for {self.account_id}"
+
+
+class SavedView(TenantOwned):
+    """A staff member's named set of Partner Explorer filters (its query string), listed in
+    their console nav under Partners. Private to its user, per program."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=80)
+    # Only the Explorer's known parameters (apps/partners/services/saved_views.py checks).
+    query = models.CharField(max_length=2000)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "user", "name"], name="partners_saved_view_name_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

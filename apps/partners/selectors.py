@@ -16,6 +16,7 @@ from django.db.models import (
 from django.db.models.functions import Lower
 from django_scopes import scopes_disabled
 
+from apps.partners.explorer_registry import explorer_filter
 from apps.partners.models import (
     PartnerAccount,
     PartnerDomain,
@@ -49,6 +50,8 @@ class ExplorerFilters:
     region: str = ""
     activation: str = ""  # "activated", "not_activated" or "dark" (milestones writes both)
     sort: str = "name"
+    # Registered filters (apps/partners/explorer_registry.py): (parameter, checked value).
+    extra: tuple[tuple[str, str], ...] = ()
 
 
 def partner_explorer_queryset(*, tenant, filters: ExplorerFilters) -> QuerySet[PartnerAccount]:
@@ -69,10 +72,8 @@ def partner_explorer_queryset(*, tenant, filters: ExplorerFilters) -> QuerySet[P
     if filters.cam:
         rows = rows.filter(cam_id=filters.cam)
     if filters.unassigned:
-        active_cam = Membership.objects.filter(
-            tenant=tenant, user_id=OuterRef("cam_id"), role__in=STAFF_ROLES, is_active=True
-        )
-        rows = rows.filter(Q(cam__isnull=True) | ~Exists(active_cam))
+        # The same rule as the routing of approvals and alerts (responsible_staff).
+        rows = rows.filter(Q(cam__isnull=True) | ~active_cam_exists())
     if filters.status:
         rows = rows.filter(status=filters.status)
     if filters.region:
@@ -83,6 +84,10 @@ def partner_explorer_queryset(*, tenant, filters: ExplorerFilters) -> QuerySet[P
         rows = rows.filter(activated_at__isnull=True)
     elif filters.activation == "dark":
         rows = rows.filter(dark_since__isnull=False)
+    for name, value in filters.extra:
+        registered = explorer_filter(name)
+        if registered is not None and value:
+            rows = registered.apply(rows, value, tenant=tenant)
     if filters.sort == "tier":
         # The program's order of its tiers (their position), not the keys' alphabet.
         position = PartnerTier.objects.filter(tenant=tenant, key=OuterRef("tier")).values(

@@ -29,3 +29,16 @@ urlpatterns += [
     path("import/", views_import.partner_import, name="import"),
     path("import/template.csv", views_import.partner_import_template, name="import_template"),
 ]
+
+# Saved Explorer views, per user (issue 11, point 2; views_saved).
+from apps.partners import views_saved  # noqa: E402
+
+urlpatterns += [
+    path("views/", views_saved.saved_view_create_view, name="saved_view_create"),
+    path(
+        "views/<int:view_id>/rename/", views_saved.saved_view_rename_view, name="saved_view_rename"
+    ),
+    path(
+        "views/<int:view_id>/delete/", views_saved.saved_view_delete_view, name="saved_view_delete"
+    ),
+]

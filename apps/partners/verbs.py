@@ -44,6 +44,16 @@ PARTNER_ACTIVATED = audit_verb(
 PARTNER_WENT_DARK = audit_verb(
     "partner.went_dark", _("Partner went dark <strong>{target}</strong>")
 )
+# A staff member's own Partner Explorer views (apps/partners/services/saved_views.py).
+SAVED_VIEW_CREATED = audit_verb(
+    "partner.saved_view_created", _("Saved the Partner Explorer view <strong>{target}</strong>")
+)
+SAVED_VIEW_RENAMED = audit_verb(
+    "partner.saved_view_renamed", _("Renamed the Partner Explorer view <strong>{target}</strong>")
+)
+SAVED_VIEW_DELETED = audit_verb(
+    "partner.saved_view_deleted", _("Deleted the Partner Explorer view <strong>{target}</strong>")
+)
 
 
 # --- Partner events ------------------------------------------------------------------------

@@ -20,8 +20,10 @@ from apps.partners.access import (
     portal_partner_account,
 )
 from apps.partners.catalog import TierCatalogue, tier_catalogue, tier_choices
+from apps.partners.explorer_registry import explorer_cells, explorer_columns
 from apps.partners.forms import ExplorerFilterForm, PartnerBulkForm
 from apps.partners.models import PartnerAccount
+from apps.partners.saved_views import saved_view_query_clean, saved_views_for
 from apps.partners.selectors import (
     channel_managers_for,
     partner_explorer_export_rows,
@@ -42,6 +44,7 @@ from apps.tenancy.http import TenantRequest
 from apps.tenancy.models import Membership
 
 PAGE_SIZE = 25
+EXPORT_CHUNK = 2000
 
 
 def _filter_form(
@@ -55,6 +58,7 @@ def _filter_form(
             managers if managers is not None else list(channel_managers_for(tenant=request.tenant))
         ),
         tiers=tiers.filter_choices(),
+        tenant=request.tenant,
     )
 
 
@@ -70,8 +74,12 @@ def partner_explorer(request):
         partner_explorer_page_rows(tenant=request.tenant, queryset=page.object_list)
     )
     labels = tiers.labels()
+    # Columns other apps register (the current stage): one query each for the page's rows.
+    columns = explorer_columns()
+    cells = explorer_cells(tenant=request.tenant, account_ids=[p.pk for p in page.object_list])
     for partner in page.object_list:
         partner.tier_label = labels.get(partner.tier, partner.tier)
+        partner.explorer_cells = [cells[c.name].get(partner.pk) for c in columns]
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = query.copy()
@@ -85,6 +93,9 @@ def partner_explorer(request):
         "sort_query": sort_query.urlencode(),
         "full_query": request.GET.urlencode(),
         "bulk_form": PartnerBulkForm(managers=managers, tiers=tiers.choices()),
+        "columns": columns,
+        "saved_query": saved_view_query_clean(query.urlencode()),
+        "saved_views": saved_views_for(tenant=request.tenant, user=request.user),
     }
     template = "partners/explorer.html#results" if request.htmx else "partners/explorer.html"
     response = render(request, template, context)
@@ -104,6 +115,21 @@ def partner_explorer_export(request):
             return value
 
     writer = csv.writer(Echo())
+    columns = explorer_columns()
+
+    def chunk_lines(chunk: list[tuple]) -> str:
+        # The registered columns (current stage) of a chunk: one query each per chunk.
+        cells = explorer_cells(tenant=tenant, account_ids=[row[0] for row in chunk])
+        lines = []
+        for row in chunk:
+            extra = [cells[c.name].get(row[0]) for c in columns]
+            lines.append(
+                writer.writerow(
+                    [_csv_safe(v.isoformat() if hasattr(v, "isoformat") else v) for v in row]
+                    + [_csv_safe(cell.text if cell else "") for cell in extra]
+                )
+            )
+        return "".join(lines)
 
     def rows():
         # A streamed body is iterated after the middleware has returned: hold the scope here.
@@ -120,14 +146,19 @@ def partner_explorer_export(request):
                     "status",
                     "created",
                     "activated",
+                    *(c.name for c in columns),
                 ]
             )
+            chunk: list[tuple] = []
             for row in partner_explorer_export_rows(tenant=tenant, queryset=queryset).iterator(
-                chunk_size=2000
+                chunk_size=EXPORT_CHUNK
             ):
-                yield writer.writerow(
-                    [_csv_safe(v.isoformat() if hasattr(v, "isoformat") else v) for v in row]
-                )
+                chunk.append(row)
+                if len(chunk) == EXPORT_CHUNK:
+                    yield chunk_lines(chunk)
+                    chunk = []
+            if chunk:
+                yield chunk_lines(chunk)
 
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")

@@ -10,6 +10,7 @@ def samples(program):
         "onboarding_console:tab": {"partner_id": program.partner.pk},
         "onboarding_console:move": {"partner_id": program.partner.pk},
         "onboarding_console:enroll": {"partner_id": program.partner.pk},
+        "onboarding_console:reenroll": {"partner_id": program.partner.pk},
     }
     if progress:
         result.update(
@@ -27,6 +28,8 @@ def samples(program):
         result["onboarding_console:file"] = {"partner_id": program.partner.pk, "file_id": file.pk}
         result["onboarding_portal:file"] = {"file_id": file.pk}
     result.update(_pipeline_builder_samples(program))
+    result.update(_queue_samples(program))
+    result.update(_nudges_samples(program))
     return result
 
 
@@ -44,7 +47,10 @@ def _pipeline_builder_samples(program):
     stage = {**pipeline, "stage_id": action.stage_id}
     action_ = {**pipeline, "action_id": action.pk}
     return {
-        **{f"pipelines:{name}": pipeline for name in ("detail", "edit", "types", "enroll")},
+        **{
+            f"pipelines:{name}": pipeline
+            for name in ("detail", "edit", "types", "enroll", "archive", "restore")
+        },
         "pipelines:stage_create": pipeline,
         **{
             f"pipelines:{name}": stage
@@ -55,6 +61,18 @@ def _pipeline_builder_samples(program):
             for name in ("action_edit", "action_archive", "action_move")
         },
     }
+
+
+def _nudges_samples(program):
+    from apps.notifications.preferences import opt_out_token
+    from apps.onboarding.models import Pipeline
+
+    token = opt_out_token(tenant_id=program.tenant.pk, user_id=program.partner_user.pk)
+    result = {"nudges:opt_out": {"token": token}}
+    pipeline = Pipeline.objects.filter(tenant=program.tenant).order_by("id").first()
+    if pipeline is not None:
+        result["nudges:settings"] = {"pipeline_id": pipeline.pk}
+    return result
 
 
 def setup(program):
@@ -85,3 +103,18 @@ def setup(program):
                 )
             ],
         )
+
+
+def _queue_samples(program):
+    """The work queue's row buttons (/console/queue/<progress_id>/...)."""
+    progress = (
+        ActionProgress.objects.filter(tenant=program.tenant, partner_account=program.partner)
+        .order_by("pk")
+        .first()
+    )
+    if progress is None:
+        return {}
+    return {
+        "queue:validate": {"progress_id": progress.pk},
+        "queue:request_changes": {"progress_id": progress.pk},
+    }

@@ -270,7 +270,7 @@ def test_an_archived_pipeline_is_refused(acme, journey, distributor):
         type(distributor.pipeline).objects.filter(pk=distributor.pipeline.pk).update(
             archived_at=timezone.now()
         )
-    with pytest.raises(OnboardingError, match="Unknown pipeline"):
+    with pytest.raises(OnboardingError, match="“Distributor onboarding” is archived"):
         _reenroll(acme, distributor.pipeline)
     _unchanged(acme, journey)
 

@@ -180,7 +180,7 @@ def test_add_an_upload_document_action(acme, admin, built):
                 "upload_max_mb": "25",
                 "upload_max_files": "5",
             },
-            "is not one of the available",
+            "Unknown file type: exe. Accepted types: PDF, PNG, JPEG",
         ),
         ({"type": "view_asset", "title": ""}, "Give the action a title."),
     ],

@@ -1,3 +1,15 @@
+def setup(program):
+    """A saved Explorer view of the program's CAM (the rename and delete routes aim at it)."""
+    from django_scopes import scope
+
+    from apps.partners.services import saved_view_create
+
+    with scope(tenant=program.tenant):
+        saved_view_create(
+            tenant=program.tenant, actor=program.cam, name="Isolation", query="tier=gold"
+        )
+
+
 def samples(program):
     pk = program.partner.pk
     return {
@@ -6,6 +18,19 @@ def samples(program):
         "partners:reactivate": {"partner_id": pk},
         "partners:edit": {"partner_id": pk},
         **_catalogue_samples(program),
+        **_saved_view_samples(program),
+    }
+
+
+def _saved_view_samples(program):
+    from apps.partners.models import SavedView
+
+    view = SavedView.objects.filter(tenant=program.tenant).order_by("pk").first()
+    if view is None:
+        return {}
+    return {
+        "partners:saved_view_rename": {"view_id": view.pk},
+        "partners:saved_view_delete": {"view_id": view.pk},
     }
 
 

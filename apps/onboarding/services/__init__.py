@@ -5,6 +5,7 @@
 - enrollment.py: enrolling a partner in a pipeline, moving it to another
 - pipelines.py: editing pipelines, live
 - approvals.py: the CAM's approval digest
+- queue.py: the work queue's bulk validation
 - reconcile.py: the periodic repair pass
 - notices.py: messages to partners and CAMs
 - partner_log.py: onboarding's entries in the partner's event log
@@ -42,6 +43,7 @@ from apps.onboarding.services.pipelines import (
     stage_move,
     stage_update,
 )
+from apps.onboarding.services.queue import ValidateManyResult, actions_validate_many
 from apps.onboarding.services.stages import enrollment_advance, stage_move_next
 
 __all__ = [
@@ -51,6 +53,7 @@ __all__ = [
     "OnboardingError",
     "PipelineError",
     "StoredFile",
+    "ValidateManyResult",
     "action_archive",
     "action_complete",
     "action_create",
@@ -60,6 +63,7 @@ __all__ = [
     "action_skip",
     "action_update",
     "action_validate",
+    "actions_validate_many",
     "allowed_events",
     "clean_form_fields",
     "enrollment_advance",

@@ -25,6 +25,7 @@ from apps.onboarding.models import (
     ActionStatus,
     Enrollment,
 )
+from apps.onboarding.queue_badge import queue_changed
 from apps.onboarding.services.errors import InvalidTransition, require_staff
 from apps.onboarding.services.notices import notify_partner_redo, notify_waiting_for_approval
 from apps.onboarding.services.partner_log import onboarding_event_record
@@ -137,6 +138,7 @@ def _audit_transition(
     comment: str = "",
 ) -> None:
     data = {"from": before, "to": progress.status, "action": progress.action.title}
+    queue_changed(tenant_id=tenant.pk)  # the work queue's nav badges recount
     if comment:
         data["comment"] = comment
     audit_record(

@@ -62,7 +62,7 @@ def approval_digest_send(*, tenant: Tenant, cam: User) -> int:
             recipient=cam,
             kind="approvals_digest",
             in_app=False,
-            url=reverse("console:home"),
+            url=reverse("queue:list"),  # the work queue: each waiting action, inline
             context={"waiting": waiting},
         )
     return len(waiting)

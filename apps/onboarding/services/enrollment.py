@@ -24,6 +24,7 @@ from apps.onboarding.models import (
     StageStatus,
 )
 from apps.onboarding.services.errors import OnboardingError, require_staff
+from apps.onboarding.services.nudges import welcome_email_send
 from apps.onboarding.services.partner_log import onboarding_event_record
 from apps.onboarding.services.stages import enrollment_complete, enrollment_supersede
 from apps.partners.models import PartnerAccount
@@ -31,6 +32,14 @@ from apps.partners.models import PartnerAccount
 if TYPE_CHECKING:
     from apps.accounts.models import User
     from apps.tenancy.models import Tenant
+
+
+def _refuse_archived(pipeline: Pipeline) -> None:
+    if pipeline.archived_at is not None:
+        raise OnboardingError(
+            _("“%(pipeline)s” is archived: it takes no new partners. Restore it first.")
+            % {"pipeline": pipeline.name}
+        )
 
 
 @transaction.atomic
@@ -43,7 +52,9 @@ def partner_enroll(
 ) -> Enrollment | None:
     """Enroll a partner account in its type's pipeline (or `pipeline`), at the first stage.
 
-    Returns None when no pipeline applies. Enrolling twice is refused.
+    Returns None when no pipeline applies (also when the type's default pipeline has been
+    archived: an archived pipeline takes no new partners). Enrolling twice is refused, and so
+    is enrolling in an archived `pipeline`.
     """
     if pipeline is None:
         assignment = (
@@ -53,11 +64,12 @@ def partner_enroll(
             .select_related("pipeline")
             .first()
         )
-        if assignment is None:
+        if assignment is None or assignment.pipeline.archived_at is not None:
             return None
         pipeline = assignment.pipeline
-    if pipeline.tenant_id != tenant.pk or pipeline.archived_at is not None:
-        raise OnboardingError("Unknown pipeline.")
+    if pipeline.tenant_id != tenant.pk:
+        raise OnboardingError(_("Unknown pipeline."))
+    _refuse_archived(pipeline)
     if (
         Enrollment.objects.filter(tenant=tenant, partner_account=account)
         .exclude(status=EnrollmentStatus.SUPERSEDED)
@@ -81,6 +93,7 @@ def partner_enroll(
             enrollment=enrollment,
             stage=stage,
             status=StageStatus.CURRENT if i == 0 else StageStatus.PENDING,
+            entered_at=enrollment.started_at if i == 0 else None,
         )
         for i, stage in enumerate(stages)
     )
@@ -106,6 +119,7 @@ def partner_enroll(
         data={"pipeline": pipeline.name},
         actor=actor,
     )
+    welcome_email_send(tenant=tenant, enrollment=enrollment)
     if not stages:
         enrollment_complete(tenant=tenant, enrollment=enrollment, actor=actor, now=timezone.now())
     return enrollment
@@ -143,11 +157,10 @@ def partner_reenroll(
     )
     if account is None:
         raise OnboardingError(_("Unknown partner account."))
-    pipeline = Pipeline.objects.filter(
-        tenant=tenant, pk=pipeline_id, archived_at__isnull=True
-    ).first()
+    pipeline = Pipeline.objects.filter(tenant=tenant, pk=pipeline_id).first()
     if pipeline is None:
         raise OnboardingError(_("Unknown pipeline."))
+    _refuse_archived(pipeline)
     current = (
         Enrollment.objects.select_for_update(of=("self",))
         .filter(tenant=tenant, partner_account=account)

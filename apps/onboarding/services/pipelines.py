@@ -12,12 +12,15 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.audit.services import audit_record
+from apps.content.models import Article, ArticleStatus, Asset, AssetAudienceType, Audience
 from apps.core.questions import question_key
+from apps.core.uploads import FILE_TYPES
 from apps.onboarding import verbs
 from apps.onboarding.models import (
     APPROVABLE_TYPES,
@@ -34,6 +37,7 @@ from apps.onboarding.models import (
     StageStatus,
 )
 from apps.onboarding.services.stages import enrollment_advance_after_commit
+from apps.partners.catalog import tier_labels
 from apps.partners.models import PartnerType
 
 if TYPE_CHECKING:
@@ -93,10 +97,30 @@ def pipeline_update(
 def pipeline_assign_types(
     *, tenant: Tenant, actor: User | None, pipeline: Pipeline, partner_types: list[PartnerType]
 ) -> None:
-    """Make `pipeline` the default of exactly these partner types (taking them from others)."""
+    """Make `pipeline` the default of exactly these partner types (taking them from others).
+
+    Refused for an archived pipeline, and when a type could not see an asset that one of the
+    pipeline's View asset actions opens (its partners would be blocked there)."""
     if any(t.tenant_id != tenant.pk for t in partner_types):
         raise PipelineError("Unknown partner type.")
+    pipeline = _lock_pipeline(tenant=tenant, pipeline_id=pipeline.pk)
+    if pipeline.archived_at is not None:
+        raise PipelineError(
+            _("“%(name)s” is archived: restore it first.") % {"name": pipeline.name}
+        )
     wanted = {t.pk for t in partner_types}
+    assets = Asset.objects.filter(
+        tenant=tenant,
+        pk__in=Action.objects.filter(
+            tenant=tenant,
+            stage__pipeline=pipeline,
+            type=ActionType.VIEW_ASSET,
+            archived_at__isnull=True,
+            stage__archived_at__isnull=True,
+        ).values("asset_id"),
+    ).order_by("pk")
+    for asset in assets:
+        _check_asset_audience(tenant=tenant, asset=asset, partner_types=list(partner_types))
     PipelineAssignment.objects.filter(tenant=tenant, pipeline=pipeline).exclude(
         partner_type_id__in=wanted
     ).delete()
@@ -111,6 +135,78 @@ def pipeline_assign_types(
         target=pipeline,
         data={"types": sorted(t.name for t in partner_types)},
     )
+
+
+def _lock_pipeline(*, tenant: Tenant, pipeline_id: int) -> Pipeline:
+    pipeline = (
+        Pipeline.objects.select_for_update(of=("self",))
+        .filter(tenant=tenant, pk=pipeline_id)
+        .first()
+    )
+    if pipeline is None:
+        raise PipelineError(_("Unknown pipeline."))
+    return pipeline
+
+
+@transaction.atomic
+def pipeline_archive(*, tenant: Tenant, actor: User | None, pipeline_id: int) -> Pipeline:
+    """Archive a pipeline: it takes no new partners; partners already in it carry on.
+
+    Refused while it is the default pipeline of a partner type (new partners of that type
+    would silently get no onboarding): the admin gives those types another pipeline first.
+    """
+    pipeline = _lock_pipeline(tenant=tenant, pipeline_id=pipeline_id)
+    if pipeline.archived_at is not None:
+        raise PipelineError(_("“%(name)s” is already archived.") % {"name": pipeline.name})
+    types = list(
+        PipelineAssignment.objects.filter(tenant=tenant, pipeline=pipeline)
+        .order_by("partner_type__position", "partner_type__name")
+        .values_list("partner_type__name", flat=True)
+    )
+    if types:
+        raise PipelineError(
+            _(
+                "“%(name)s” is the default pipeline of %(types)s: new partners of these types "
+                "start it. Give these types another pipeline first, then archive it."
+            )
+            % {"name": pipeline.name, "types": ", ".join(types)}
+        )
+    pipeline.archived_at = timezone.now()
+    pipeline.save(update_fields=["archived_at"])
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        verb=verbs.PIPELINE_ARCHIVED,
+        target=pipeline,
+        data={"from": "live", "to": "archived"},
+    )
+    return pipeline
+
+
+@transaction.atomic
+def pipeline_restore(*, tenant: Tenant, actor: User | None, pipeline_id: int) -> Pipeline:
+    """Bring an archived pipeline back: partners can be enrolled in it again. Refused when
+    a live pipeline has taken its name meanwhile (names are unique among live pipelines)."""
+    pipeline = _lock_pipeline(tenant=tenant, pipeline_id=pipeline_id)
+    if pipeline.archived_at is None:
+        raise PipelineError(_("“%(name)s” is not archived.") % {"name": pipeline.name})
+    clash = _("A live pipeline is already called “%(name)s”: rename it, then restore this one.") % {
+        "name": pipeline.name
+    }
+    pipeline.archived_at = None
+    try:
+        with transaction.atomic():  # a savepoint: the unique index has the last word
+            pipeline.save(update_fields=["archived_at"])
+    except IntegrityError as exc:
+        raise PipelineError(clash) from exc
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        verb=verbs.PIPELINE_RESTORED,
+        target=pipeline,
+        data={"from": "archived", "to": "live"},
+    )
+    return pipeline
 
 
 # --- Stages ------------------------------------------------------------------------------
@@ -252,7 +348,113 @@ def clean_form_fields(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return cleaned
 
 
-def _check_action(*, tenant: Tenant, type: str, fields: dict[str, Any]) -> dict[str, Any]:
+def _check_asset_audience(
+    *, tenant: Tenant, asset: Asset, partner_types: list[PartnerType]
+) -> None:
+    """Refuse `asset` when some partners of `partner_types` cannot see it (its audience is
+    limited to other types, or to some tiers). Named accounts do not make a type see it."""
+    if asset.audience == Audience.ALL or not partner_types:
+        return
+    allowed = set(
+        AssetAudienceType.objects.filter(tenant=tenant, asset=asset).values_list(
+            "partner_type_id", flat=True
+        )
+    )
+    if allowed and not asset.audience_tiers:
+        blind = [t for t in partner_types if t.pk not in allowed]
+    else:  # a segment of tiers (some partners of every type miss out), or named accounts only
+        blind = list(partner_types)
+    if not blind:
+        return
+    names = ", ".join(t.name for t in sorted(blind, key=lambda t: (t.position, t.name)))
+    if asset.audience_tiers:
+        labels = tier_labels(tenant=tenant)
+        tiers = ", ".join(labels.get(key, key) for key in asset.audience_tiers)
+        raise PipelineError(
+            _(
+                "Not every partner of these types can see “%(asset)s” (its audience is limited "
+                "to the tiers %(tiers)s): %(types)s. Widen the asset’s audience in the Assets "
+                "library, or choose another asset."
+            )
+            % {"asset": asset.title, "tiers": tiers, "types": names}
+        )
+    raise PipelineError(
+        _(
+            "Partners of these types cannot see “%(asset)s”: %(types)s. Add them to the "
+            "asset’s audience in the Assets library, or choose another asset."
+        )
+        % {"asset": asset.title, "types": names}
+    )
+
+
+def _pipeline_types(*, tenant: Tenant, pipeline_id: int) -> list[PartnerType]:
+    return list(
+        PartnerType.objects.filter(
+            tenant=tenant,
+            pk__in=PipelineAssignment.objects.filter(tenant=tenant, pipeline_id=pipeline_id).values(
+                "partner_type_id"
+            ),
+        )
+    )
+
+
+def _check_content(
+    *, tenant: Tenant, type: str, pipeline_id: int, fields: dict[str, Any], current: Action | None
+) -> None:
+    """The asset or article an action opens must be one its partners can open. Editing an
+    action that keeps the content it already had is allowed (archiving that content warned
+    its admin); choosing content is checked."""
+    asset = fields.get("asset")
+    if type == ActionType.VIEW_ASSET and isinstance(asset, Asset):
+        if current is not None and current.asset_id == asset.pk:
+            return
+        if asset.is_archived:
+            raise PipelineError(
+                _(
+                    "“%(asset)s” is archived: partners cannot open it. Restore it in the Assets "
+                    "library, or choose another asset."
+                )
+                % {"asset": asset.title}
+            )
+        _check_asset_audience(
+            tenant=tenant,
+            asset=asset,
+            partner_types=_pipeline_types(tenant=tenant, pipeline_id=pipeline_id),
+        )
+    article = fields.get("article")
+    if type == ActionType.READ_ARTICLE and isinstance(article, Article):
+        if current is not None and current.article_id == article.pk:
+            return
+        if article.status != ArticleStatus.PUBLISHED:
+            raise PipelineError(
+                _(
+                    "“%(article)s” is not published: partners cannot read it. Publish it in the "
+                    "Help center, or choose another article."
+                )
+                % {"article": article.title}
+            )
+
+
+def _check_upload_types(upload_types: Any) -> list[str]:
+    types = [str(key) for key in (upload_types or [])]
+    unknown = sorted({key for key in types if key not in FILE_TYPES})
+    if unknown:
+        accepted = ", ".join(f"{t.label} ({key})" for key, t in FILE_TYPES.items())
+        raise PipelineError(
+            _("Unknown file type: %(unknown)s. Accepted types: %(accepted)s.")
+            % {"unknown": ", ".join(unknown), "accepted": accepted}
+        )
+    return list(dict.fromkeys(types))
+
+
+def _check_action(
+    *,
+    tenant: Tenant,
+    type: str,
+    pipeline_id: int,
+    fields: dict[str, Any],
+    current: Action | None = None,
+) -> dict[str, Any]:
     if type not in ActionType.values:
         raise PipelineError("Unknown action type.")
     if fields.get("requires_approval") and type not in APPROVABLE_TYPES:
@@ -265,6 +467,11 @@ def _check_action(*, tenant: Tenant, type: str, fields: dict[str, Any]) -> dict[
         obj = fields.get(key)
         if obj is not None and obj.tenant_id != tenant.pk:
             raise PipelineError("Unknown content.")
+    _check_content(
+        tenant=tenant, type=type, pipeline_id=pipeline_id, fields=fields, current=current
+    )
+    if "upload_types" in fields:
+        fields["upload_types"] = _check_upload_types(fields["upload_types"])
     if type == ActionType.PROVIDE_INFORMATION:
         fields["form_fields"] = clean_form_fields(fields.get("form_fields") or [])
         if not fields["form_fields"]:
@@ -276,7 +483,11 @@ def _check_action(*, tenant: Tenant, type: str, fields: dict[str, Any]) -> dict[
 def action_create(
     *, tenant: Tenant, actor: User | None, stage: Stage, type: str, title: str, **fields: Any
 ) -> Action:
-    fields = _check_action(tenant=tenant, type=type, fields=fields)
+    """Add an action to `stage`. `requires_approval` defaults to yes for the types that can
+    need approval (Provide information, Upload document) and to no for the others; an
+    explicit value is kept (and refused where the type cannot need approval)."""
+    fields.setdefault("requires_approval", type in APPROVABLE_TYPES)
+    fields = _check_action(tenant=tenant, type=type, pipeline_id=stage.pipeline_id, fields=fields)
     position = Action.objects.filter(tenant=tenant, stage=stage).aggregate(m=Max("position"))["m"]
     action = Action.objects.create(
         tenant=tenant,
@@ -313,7 +524,13 @@ def action_create(
 def action_update(
     *, tenant: Tenant, actor: User | None, action: Action, title: str, **fields: Any
 ) -> Action:
-    fields = _check_action(tenant=tenant, type=action.type, fields=fields)
+    fields = _check_action(
+        tenant=tenant,
+        type=action.type,
+        pipeline_id=action.stage.pipeline_id,
+        fields=fields,
+        current=action,
+    )
     action.title = title.strip()
     for key, value in fields.items():
         setattr(action, key, value)
@@ -345,6 +562,8 @@ __all__ = [
     "pipeline_create",
     "pipeline_update",
     "pipeline_assign_types",
+    "pipeline_archive",
+    "pipeline_restore",
     "stage_create",
     "stage_update",
     "stage_archive",

@@ -137,6 +137,8 @@ def stage_progress_transition(
     fields: dict[str, object] = {"status": target}
     if event == "complete":
         fields.update(completed_at=now or timezone.now(), completed_by=actor)
+    elif event == "enter":
+        fields["entered_at"] = now or timezone.now()
     changed = StageProgress.objects.filter(
         tenant=tenant, enrollment=enrollment, stage=stage, status__in=sources
     ).update(**fields)
@@ -255,7 +257,9 @@ def _enter_stage(
     previous = enrollment.current_stage
     enrollment.current_stage = stage
     enrollment.save(update_fields=["current_stage"])
-    stage_progress_transition(tenant=tenant, enrollment=enrollment, stage=stage, event="enter")
+    stage_progress_transition(
+        tenant=tenant, enrollment=enrollment, stage=stage, event="enter", now=now
+    )
     audit_record(
         tenant=tenant,
         actor=actor,

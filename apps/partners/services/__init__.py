@@ -148,3 +148,18 @@ __all__ += [
     "partner_import_unstash",
     "partner_import_discard",
 ]
+
+# Saved Partner Explorer views (issue 11, point 2).
+from apps.partners.services.saved_views import (  # noqa: E402
+    SavedViewNameTaken,
+    saved_view_create,
+    saved_view_delete,
+    saved_view_rename,
+)
+
+__all__ += [
+    "SavedViewNameTaken",
+    "saved_view_create",
+    "saved_view_rename",
+    "saved_view_delete",
+]
