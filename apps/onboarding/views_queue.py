@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -135,6 +136,10 @@ def _respond(
             "back": request.POST.get("next", ""),
         }
         response = render(request, "onboarding/queue.html#queue_row", context)
+        # The nav badge follows out-of-band: the count after this change.
+        response.content += render_to_string(
+            "console/_queue_badge.html", {"oob": True}, request=request
+        ).encode()
         response["Vary"] = "HX-Request"
         return response
     if done:

@@ -1,5 +1,6 @@
 """apps/onboarding/views_queue.py: the work queue at /console/queue/."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -205,6 +206,23 @@ def test_htmx_validate_replaces_the_row_with_its_outcome(acme, client_for):
     assert _status(row) == S.COMPLETED
 
 
+def test_htmx_validate_updates_the_nav_badge_out_of_band(acme, client_for):
+    rows = make_waiting(acme, partners=2, cam=acme.cam).waiting
+    client = client_for(acme, acme.cam)
+    page = client.get(QUEUE).content.decode()
+    badge = re.search(r'<span id="nav-queue-badge"[^>]*>(.*?)</span></span>', page)
+    assert badge and f">{len(rows)}<" in badge.group(1)
+    html = client.post(
+        _validate_url(rows[0]), {"next": ""}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    badge = re.search(
+        r'<span id="nav-queue-badge" class="nav__count-slot" hx-swap-oob="true">'
+        r"(.*?)</span></span>",
+        html,
+    )
+    assert badge and f">{len(rows) - 1}<" in badge.group(1)
+
+
 def test_request_changes_needs_a_note(acme, client_for):
     row = make_waiting(acme, partners=1, cam=acme.cam).waiting[0]
     client = client_for(acme, acme.cam)
@@ -348,7 +366,7 @@ def _badge(html):
     marker = 'href="/console/queue/"'
     start = html.index(marker)
     link = html[start : html.index("</a>", start)]
-    if "nav__count" not in link:
+    if 'class="nav__count">' not in link:
         return 0
     return int(link.split('class="nav__count">')[1].split("<")[0])
 
