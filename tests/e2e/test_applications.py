@@ -119,7 +119,7 @@ def test_prospect_applies_confirms_is_approved_and_starts_onboarding(
     screenshot("set-password", partner)
     partner.locator("input[name=password1]").fill("tps-reports-2024!")
     partner.locator("input[name=password2]").fill("tps-reports-2024!")
-    partner.get_by_role("button", name="Change Password").click()
+    partner.get_by_role("button", name="Save password").click()
     partner.wait_for_url("**/portal/")
     expect(partner.get_by_text("Company details").first).to_be_visible()
     screenshot("portal-after-approval", partner)

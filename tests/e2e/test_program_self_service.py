@@ -56,7 +56,7 @@ def _set_password(page, url):
     page.goto(url)
     page.locator("input[name=password1]").fill(PASSWORD)
     page.locator("input[name=password2]").fill(PASSWORD)
-    page.get_by_role("button", name="Change Password").click()
+    page.get_by_role("button", name="Save password").click()
 
 
 def _sign_in(page, site, email):
