@@ -1,4 +1,5 @@
 import secrets
+from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
@@ -64,3 +65,19 @@ def users_get_or_create_many(*, people: dict[str, tuple[str, str]]) -> tuple[dic
     )
     found.update({u.email: u for u in created})
     return found, {u.email for u in created}
+
+
+def set_password_path(user: Any) -> str:
+    """allauth's one-time, expiring password-reset-from-key link: it sets the first password
+    and (ACCOUNT_LOGIN_ON_PASSWORD_RESET) signs the user in."""
+    from allauth.account.forms import default_token_generator
+    from allauth.account.utils import user_pk_to_url_str
+    from django.urls import reverse
+
+    return reverse(
+        "account_reset_password_from_key",
+        kwargs={
+            "uidb36": user_pk_to_url_str(user),
+            "key": default_token_generator.make_token(user),
+        },
+    )

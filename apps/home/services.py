@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import re
-from email.utils import formataddr, parseaddr
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email, validate_slug
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
 
-from apps.accounts.services import user_get_or_create
-from apps.applications.services import program_settings_install, set_password_path
+from apps.accounts.services import set_password_path, user_get_or_create
+from apps.applications.services import program_settings_install
 from apps.audit.services import audit_record
 from apps.home import verbs
 from apps.milestones.services import milestone_template_install
@@ -400,16 +397,8 @@ def staff_invitation_email_send(*, tenant_id: int, user_id: int, inviter_id: int
 def _email_send(*, tenant: Tenant, user: Any, template: str, context: dict[str, Any]) -> None:
     """Send one of this app's emails (body.txt, body.html under `template`, with the
     program's wording of "home.<name>") to `user`, from the program's name."""
-    from apps.notifications.rendering import email_render
+    from apps.notifications.rendering import email_render, email_send
 
     key = "home." + template.rstrip("/").rsplit("/", 1)[-1]
     rendered = email_render(tenant=tenant, key=key, context=context)
-    _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    message = EmailMultiAlternatives(
-        subject=rendered.subject,
-        body=rendered.text + "\n",
-        from_email=formataddr((tenant.name, address)),
-        to=[user.email],
-    )
-    message.attach_alternative(rendered.html, "text/html")
-    message.send()
+    email_send(tenant=tenant, to=user.email, rendered=rendered, reply_to_support=False)

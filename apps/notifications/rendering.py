@@ -74,3 +74,31 @@ def email_preview(*, tenant: Any, key: str, subject: str, intro: str) -> Rendere
             rendered.subject, f"{rendered.text}\n\n{context['url']}", rendered.html
         )
     return rendered
+
+
+def program_from_address(name: str) -> str:
+    """The From of a program's emails: its name on the platform's address."""
+    from email.utils import formataddr, parseaddr
+
+    from django.conf import settings
+
+    _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    return formataddr((name, address))
+
+
+def email_send(
+    *, tenant: Any, to: str, rendered: RenderedEmail, reply_to_support: bool = True
+) -> None:
+    """Send a rendered email from the program (its name; replies to its support address when
+    it has one and `reply_to_support`). SMTP errors propagate, so the calling task retries."""
+    from django.core.mail import EmailMultiAlternatives
+
+    message = EmailMultiAlternatives(
+        subject=rendered.subject,
+        body=rendered.text + "\n",
+        from_email=program_from_address(tenant.name),
+        to=[to],
+        reply_to=[tenant.support_email] if reply_to_support and tenant.support_email else None,
+    )
+    message.attach_alternative(rendered.html, "text/html")
+    message.send()

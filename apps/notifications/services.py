@@ -1,7 +1,6 @@
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
@@ -9,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.notifications.models import EmailStatus, EmailWording, Notification
-from apps.notifications.rendering import email_render
+from apps.notifications.rendering import email_render, program_from_address
 from apps.notifications.wording import EMAILS
 from apps.tenancy.selectors import tenant_absolute_url
 
@@ -107,7 +106,7 @@ def notification_email_deliver(*, notification_id: int) -> bool:
     message = EmailMultiAlternatives(
         subject=notification.email_subject,
         body=notification.email_text,
-        from_email=_from_address(from_name),
+        from_email=program_from_address(from_name),
         to=[notification.email_to],
     )
     if notification.email_html:
@@ -130,13 +129,6 @@ def notification_email_give_up(*, notification_id: int) -> None:
     Notification.objects.filter(pk=notification_id, email_status=EmailStatus.PENDING).update(
         email_status=EmailStatus.FAILED
     )
-
-
-def _from_address(name: str) -> str:
-    from email.utils import formataddr, parseaddr
-
-    _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    return formataddr((name, address))
 
 
 # A program's wording of its emails (/console/settings/emails/).

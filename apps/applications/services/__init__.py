@@ -18,7 +18,6 @@ from apps.applications.services.emails import (  # noqa: F401
     application_confirmation_issue,
     application_email_deliver,
     invitation_email_deliver,
-    set_password_path,
 )
 from apps.applications.services.errors import (  # noqa: F401
     ApplicationError,

@@ -5,19 +5,16 @@ Links are issued here, when the email is sent: the secret exists only in the ema
 new email (resend, retry) makes the previous link stop working.
 """
 
-from email.utils import formataddr, parseaddr
-
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMultiAlternatives
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.accounts.services import set_password_path
 from apps.applications.models import Application, ApplicationStatus, Invitation, InvitationStatus
 from apps.applications.selectors import program_settings_get
 from apps.applications.tokens import CONFIRM_SALT, CONFIRM_TTL, INVITE_SALT, token_issue
-from apps.notifications.rendering import email_render
+from apps.notifications.rendering import email_render, email_send
 from apps.tenancy.selectors import tenant_absolute_url
 
 KINDS = (
@@ -48,38 +45,10 @@ def application_confirmation_issue(*, tenant, application_id: int) -> str | None
     return issued.token if updated else None
 
 
-def set_password_path(user) -> str:
-    """allauth's one-time, expiring password-reset-from-key link: it sets the first password
-    and (ACCOUNT_LOGIN_ON_PASSWORD_RESET) signs the user in."""
-    from allauth.account.forms import default_token_generator
-    from allauth.account.utils import user_pk_to_url_str
-
-    return reverse(
-        "account_reset_password_from_key",
-        kwargs={
-            "uidb36": user_pk_to_url_str(user),
-            "key": default_token_generator.make_token(user),
-        },
-    )
-
-
-def _from_address(tenant) -> str:
-    _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    return formataddr((tenant.name, address))
-
-
 def _send(*, tenant, kind: str, to: str, context: dict) -> None:
     # The subject and intro are the program's wording of "applications.<kind>".
     rendered = email_render(tenant=tenant, key=f"applications.{kind}", context=context)
-    message = EmailMultiAlternatives(
-        subject=rendered.subject,
-        body=rendered.text + "\n",
-        from_email=_from_address(tenant),
-        to=[to],
-        reply_to=[tenant.support_email] if tenant.support_email else None,
-    )
-    message.attach_alternative(rendered.html, "text/html")
-    message.send()
+    email_send(tenant=tenant, to=to, rendered=rendered)
 
 
 def application_email_deliver(

@@ -28,9 +28,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from apps.accounts.services import set_password_path
 from apps.applications import verbs
-from apps.applications.services.emails import _from_address, set_password_path
 from apps.audit.services import audit_record
+from apps.notifications.rendering import email_send
 from apps.partners.models import PartnerAccount, PartnerDomain, PartnerUser
 from apps.partners.services import PartnerError, partner_user_add
 from apps.tenancy.models import PARTNER_ROLES, STAFF_ROLES, Membership, Role
@@ -394,7 +395,6 @@ def team_invitation_email_deliver(
     """Send the invitation: a set-password link (single use), or sign in if they have a
     password already (a user of another program). False when they were removed meanwhile.
     `by_staff`: the program's staff invited them (the email says so), not a colleague."""
-    from django.core.mail import EmailMultiAlternatives
 
     from apps.notifications.rendering import email_render
 
@@ -418,13 +418,5 @@ def team_invitation_email_deliver(
         "reset_url": tenant_absolute_url(tenant=tenant, path=reverse("account_reset_password")),
     }
     rendered = email_render(tenant=tenant, key="applications.team_invite", context=context)
-    message = EmailMultiAlternatives(
-        subject=rendered.subject,
-        body=rendered.text + "\n",
-        from_email=_from_address(tenant),
-        to=[user.email],
-        reply_to=[tenant.support_email] if tenant.support_email else None,
-    )
-    message.attach_alternative(rendered.html, "text/html")
-    message.send()
+    email_send(tenant=tenant, to=user.email, rendered=rendered)
     return True
