@@ -6,7 +6,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from apps.partners.services.catalog import TIER_LABEL_MAX_LENGTH, TYPE_NAME_MAX_LENGTH
+from apps.partners.services.catalog import TYPE_NAME_MAX_LENGTH
+from apps.partners.services.catalog_tiers import TIER_LABEL_MAX_LENGTH
 
 
 class PartnerTypeNameForm(forms.Form):

@@ -5,7 +5,8 @@
 - status.py: suspend and reactivate
 - editing.py: add and edit an account by hand
 - bulk.py: bulk changes from the Explorer's selection
-- catalog.py: the program's partner types and tiers (settings)
+- catalog.py: the program's partner types (settings); catalog_tiers.py: its tiers
+- importing.py: CSV import (stash, apply); importing_plan.py / importing_rows.py: the dry run
 """
 
 from apps.partners.services.accounts import (
@@ -21,13 +22,6 @@ from apps.partners.services.bulk import (
 )
 from apps.partners.services.catalog import (
     CatalogNameTaken,
-    partner_tier_archive,
-    partner_tier_create,
-    partner_tier_move,
-    partner_tier_rename,
-    partner_tier_require,
-    partner_tier_restore,
-    partner_tiers_install_defaults,
     partner_type_archive,
     partner_type_create,
     partner_type_delete,
@@ -35,6 +29,15 @@ from apps.partners.services.catalog import (
     partner_type_rename,
     partner_type_restore,
     partner_type_usage,
+)
+from apps.partners.services.catalog_tiers import (
+    partner_tier_archive,
+    partner_tier_create,
+    partner_tier_move,
+    partner_tier_rename,
+    partner_tier_require,
+    partner_tier_restore,
+    partner_tiers_install_defaults,
 )
 from apps.partners.services.editing import (
     PartnerDomainError,
@@ -114,13 +117,9 @@ __all__ = [
 
 # CSV import of partner accounts (issue 10, point 5).
 from apps.partners.services.importing import (  # noqa: E402
-    ImportPlan,
     ImportResult,
-    PartnerImportRefused,
-    PartnerImportStale,
     partner_import_apply,
     partner_import_discard,
-    partner_import_plan,
     partner_import_stash,
     partner_import_unstash,
 )
@@ -130,6 +129,12 @@ from apps.partners.services.importing_parse import (  # noqa: E402
     ImportFileError,
     partner_import_parse,
     partner_import_template_rows,
+)
+from apps.partners.services.importing_plan import (  # noqa: E402
+    ImportPlan,
+    PartnerImportRefused,
+    PartnerImportStale,
+    partner_import_plan,
 )
 
 __all__ += [
