@@ -1,6 +1,7 @@
 """Every email a program sends, with its default subject and intro and the variables they
 may use. A program admin changes the wording at /console/settings/emails/ (an `EmailWording`
-row per key); without a row the default below is sent.
+row per key); without a row the default is sent. The emails and their defaults are the
+table in `wording_emails.py`; this module is the registry it fills (`EMAILS`) and its builders.
 
 The wording is the subject and the intro (the paragraphs after the greeting). The rest of an
 email, its greeting, buttons, links, lists and footer, is its template's structure:
@@ -33,7 +34,7 @@ Source = str | Callable[[Mapping[str, Any]], Any]
 IN_APP_ONLY = frozenset({"action_waiting", "onboarding_completed_cam", "milestone_review_ready"})
 
 
-def _resolve(context: Mapping[str, Any], path: str) -> Any:
+def resolve(context: Mapping[str, Any], path: str) -> Any:
     value: Any = context
     for part in path.split("."):
         if value is None:
@@ -51,7 +52,7 @@ class Variable:
     source: Source
 
     def value(self, context: Mapping[str, Any]) -> str:
-        value = self.source(context) if callable(self.source) else _resolve(context, self.source)
+        value = self.source(context) if callable(self.source) else resolve(context, self.source)
         return "" if value is None else str(value)
 
 
@@ -78,33 +79,10 @@ class Email:
         return {variable.name: variable.value(context) for variable in self.variables}
 
 
-PARTNERS = _("Partners")
-APPLICANTS = _("Applicants")
-STAFF = _("Program staff")
+# --- Builders the table (wording_emails.py) uses --------------------------------------------
 
 
-# --- Variables shared by several emails ----------------------------------------------------
-
-PROGRAM = Variable("program_name", _("The program’s name"), "tenant.name")
-LINK = Variable("link", _("The address the email’s button opens"), "url")
-RECIPIENT_FIRST = Variable(
-    "first_name", _("The recipient’s first name (or email address)"), "recipient.get_short_name"
-)
-USER_FIRST = Variable("first_name", _("The recipient’s first name"), "user.first_name")
-APPLICANT_FIRST = Variable("first_name", _("The applicant’s first name"), "application.first_name")
-COMPANY = Variable("company", _("The company named in the application"), "application.company")
-VALID_DAYS = Variable("valid_days", _("How many days the link stays valid"), "valid_days")
-ACTION = Variable("action_title", _("The onboarding action’s title"), "action.title")
-PIPELINE = Variable("pipeline_name", _("The onboarding pipeline’s name"), "pipeline.name")
-PARTNER = Variable("partner_name", _("The partner account’s name"), "partner.name")
-ACCOUNT = Variable("partner_name", _("The partner account’s name"), "account.name")
-JOINED = Variable(
-    "partner_name", _("The partner account’s name"), "application.partner_account.name"
-)
-ASSIGNED_BY = Variable("assigned_by", _("Who made the assignment"), "actor_name")
-
-
-def _program_message(field: str) -> Variable:
+def program_message_variable(field: str) -> Variable:
     return Variable(
         "program_message",
         _("The message set in Application settings (empty when there is none)"),
@@ -112,31 +90,25 @@ def _program_message(field: str) -> Variable:
     )
 
 
-def _inviter(path: str) -> Variable:
+def inviter_variable(path: str) -> Variable:
     def name(context: Mapping[str, Any]) -> str:
-        inviter = _resolve(context, path)
+        inviter = resolve(context, path)
         if inviter:
             return str(inviter.get_full_name() or inviter.email)
-        return gettext("The %(program)s team") % {"program": _resolve(context, "tenant.name")}
+        return gettext("The %(program)s team") % {"program": resolve(context, "tenant.name")}
 
     return Variable("inviter_name", _("Who sent the invitation (or “The … team”)"), name)
 
 
-def _count_phrase(singular: str, plural: str, path: str) -> Callable[[Mapping[str, Any]], str]:
+def count_phrase(singular: str, plural: str, path: str) -> Callable[[Mapping[str, Any]], str]:
     def phrase(context: Mapping[str, Any]) -> str:
-        n = len(_resolve(context, path) or ())
+        n = len(resolve(context, path) or ())
         return ngettext(singular, plural, n) % {"count": n}
 
     return phrase
 
 
-_APP_SETTINGS_NOTE = _(
-    "{program_message} is the message written in Application settings; leave it out to send "
-    "only the text here."
-)
-
-
-def _notification(kind: str, **kwargs: Any) -> Email:
+def notification_email(kind: str, **kwargs: Any) -> Email:
     return Email(
         key=f"notifications.{kind}",
         text_template=f"notifications/{kind}/body.txt",
@@ -146,7 +118,7 @@ def _notification(kind: str, **kwargs: Any) -> Email:
     )
 
 
-def _application(kind: str, **kwargs: Any) -> Email:
+def application_email(kind: str, **kwargs: Any) -> Email:
     return Email(
         key=f"applications.{kind}",
         text_template=f"applications/emails/{kind}/body.txt",
@@ -155,7 +127,7 @@ def _application(kind: str, **kwargs: Any) -> Email:
     )
 
 
-def _home(kind: str, **kwargs: Any) -> Email:
+def home_email(kind: str, **kwargs: Any) -> Email:
     return Email(
         key=f"home.{kind}",
         text_template=f"home/emails/{kind}/body.txt",
@@ -164,388 +136,13 @@ def _home(kind: str, **kwargs: Any) -> Email:
     )
 
 
-_ALL = (
-    # Applicants
-    _application(
-        "confirm",
-        label=_("Confirm your application"),
-        sent_when=_("Someone applies on /apply/: a link to confirm their email address."),
-        audience=APPLICANTS,
-        subject=_("Confirm your application to {program_name}"),
-        intro=_(
-            "{program_message}\n\nPlease confirm your email address for {company}’s "
-            "application. The link is valid for {valid_days} days."
-        ),
-        variables=(
-            APPLICANT_FIRST,
-            COMPANY,
-            PROGRAM,
-            VALID_DAYS,
-            _program_message("confirmation_intro"),
-            LINK,
-        ),
-        note=_APP_SETTINGS_NOTE,
-    ),
-    _application(
-        "already_pending",
-        label=_("Application already under review"),
-        sent_when=_("Someone applies again while their application is still pending."),
-        audience=APPLICANTS,
-        subject=_("We already have your application to {program_name}"),
-        intro=_(
-            "Someone (probably you) just applied again with this address. We already have "
-            "your application for {company}, and it is being reviewed: there is nothing more "
-            "to do.\n\nWe’ll email you as soon as there is a decision."
-        ),
-        variables=(APPLICANT_FIRST, COMPANY, PROGRAM),
-    ),
-    _application(
-        "already_member",
-        label=_("Already a member"),
-        sent_when=_("Someone applies with the address of a user of the program."),
-        audience=APPLICANTS,
-        subject=_("You already have access to {program_name}"),
-        intro=_(
-            "Someone (probably you) just applied to {program_name} with this address. You are "
-            "already a member of the program, so there is no need to apply."
-        ),
-        variables=(PROGRAM, LINK),
-    ),
-    _application(
-        "approved",
-        label=_("Application approved"),
-        sent_when=_("An application is approved: the new partner admin sets a password."),
-        audience=APPLICANTS,
-        subject=_("Welcome to {program_name}: your partner account is ready"),
-        intro=_(
-            "{program_message}\n\nYour partner account {partner_name} is active, and you are "
-            "its administrator."
-        ),
-        variables=(APPLICANT_FIRST, JOINED, PROGRAM, _program_message("approval_intro"), LINK),
-        note=_APP_SETTINGS_NOTE,
-    ),
-    _application(
-        "added",
-        label=_("Added to an existing partner"),
-        sent_when=_("An applicant is added to their company’s existing partner account."),
-        audience=APPLICANTS,
-        subject=_("You’ve joined {partner_name} on {program_name}"),
-        intro=_("{program_message}\n\nYou are now a user of {partner_name}’s partner account."),
-        variables=(APPLICANT_FIRST, JOINED, PROGRAM, _program_message("approval_intro"), LINK),
-        note=_APP_SETTINGS_NOTE,
-    ),
-    _application(
-        "rejected",
-        label=_("Application rejected"),
-        sent_when=_("An application is rejected. The reviewer’s note follows the intro."),
-        audience=APPLICANTS,
-        subject=_("Your application to {program_name}"),
-        intro=_("{program_message}"),
-        variables=(APPLICANT_FIRST, COMPANY, PROGRAM, _program_message("rejection_intro")),
-        note=_APP_SETTINGS_NOTE,
-    ),
-    _application(
-        "declined",
-        label=_("Request to join declined"),
-        sent_when=_("A partner admin declines a colleague’s request to join their account."),
-        audience=APPLICANTS,
-        subject=_("Your request to join {partner_name}"),
-        intro=_(
-            "The administrator of your company’s partner account in {program_name} declined "
-            "your request to join it. If you think this is a mistake, please speak to them."
-        ),
-        variables=(
-            APPLICANT_FIRST,
-            Variable(
-                "partner_name",
-                _("The partner account’s name"),
-                lambda c: (
-                    _resolve(c, "application.matched_account.name")
-                    or gettext("your company’s partner account")
-                ),
-            ),
-            PROGRAM,
-        ),
-    ),
-    _application(
-        "invitation",
-        label=_("Invitation to apply"),
-        sent_when=_("A channel manager invites a company to apply. Their note follows the intro."),
-        audience=APPLICANTS,
-        subject=_("{inviter_name} invites you to join {program_name}"),
-        intro=_("{inviter_name} invites you to join {program_name} as a {partner_type} partner."),
-        variables=(
-            _inviter("invitation.invited_by"),
-            PROGRAM,
-            Variable(
-                "partner_type", _("The partner type invited to"), "invitation.partner_type.name"
-            ),
-            VALID_DAYS,
-            LINK,
-        ),
-    ),
-    # Partners
-    _application(
-        "team_invite",
-        label=_("Added by a colleague"),
-        sent_when=_("A partner admin (or the program’s staff) adds someone to a partner account."),
-        audience=PARTNERS,
-        subject=_("You’ve been added to {partner_name} on {program_name}"),
-        intro=_("{added_by} added you to {partner_name}’s partner account on {program_name}."),
-        variables=(
-            USER_FIRST,
-            Variable(
-                "added_by",
-                _("“A colleague”, or “The … team” when the program’s staff added them"),
-                lambda c: (
-                    gettext("The %(program)s team") % {"program": _resolve(c, "tenant.name")}
-                    if c.get("by_staff")
-                    else gettext("A colleague")
-                ),
-            ),
-            ACCOUNT,
-            PROGRAM,
-            LINK,
-        ),
-    ),
-    Email(
-        key="partners.import_invite",
-        text_template="partners/emails/import_invite/body.txt",
-        html_template="partners/emails/import_invite/body.html",
-        label=_("Added by a partner import"),
-        sent_when=_("A CSV import adds someone to a partner account (when invitations are on)."),
-        audience=PARTNERS,
-        subject=_("Your access to {program_name} for {partner_name}"),
-        intro=_(
-            "The {program_name} team added you to {partner_name}’s partner account. The "
-            "partner portal is where you follow your onboarding, find sales and marketing "
-            "assets and reach your channel manager."
-        ),
-        variables=(USER_FIRST, ACCOUNT, PROGRAM, LINK),
-    ),
-    _notification(
-        "stage_moved",
-        label=_("Next onboarding stage"),
-        sent_when=_("A partner moves on to the next stage of its onboarding."),
-        audience=PARTNERS,
-        subject=_("Next step: {stage_name}"),
-        intro=_(
-            "You have moved on to “{stage_name}” in {pipeline_name}. New actions are waiting "
-            "for you in the partner portal."
-        ),
-        variables=(
-            RECIPIENT_FIRST,
-            Variable("stage_name", _("The new stage’s name"), "stage.name"),
-            PIPELINE,
-            PROGRAM,
-            LINK,
-        ),
-    ),
-    _notification(
-        "action_changes_requested",
-        label=_("Changes requested"),
-        sent_when=_("A channel manager requests changes to an action a partner submitted."),
-        audience=PARTNERS,
-        subject=_("Changes requested: {action_title}"),
-        intro=_("Your channel manager asked for changes to “{action_title}”: {comment}"),
-        variables=(
-            RECIPIENT_FIRST,
-            ACTION,
-            Variable("comment", _("The channel manager’s comment"), "comment"),
-            PROGRAM,
-            LINK,
-        ),
-    ),
-    _notification(
-        "action_invalidated",
-        label=_("Action to redo"),
-        sent_when=_("A channel manager invalidates a completed action. Their note follows."),
-        audience=PARTNERS,
-        subject=_("Please redo: {action_title}"),
-        intro=_("Your channel manager needs you to complete “{action_title}” again."),
-        variables=(RECIPIENT_FIRST, ACTION, PROGRAM, LINK),
-    ),
-    _notification(
-        "onboarding_completed",
-        label=_("Onboarding completed"),
-        sent_when=_("A partner completes its onboarding pipeline."),
-        audience=PARTNERS,
-        subject=_("Onboarding complete: welcome aboard!"),
-        intro=_(
-            "You have completed {pipeline_name}. Thank you for taking the time; your channel "
-            "manager will be in touch about next steps."
-        ),
-        variables=(RECIPIENT_FIRST, PIPELINE, PROGRAM, LINK),
-    ),
-    _notification(
-        "application_team_request",
-        label=_("Colleague asks to join"),
-        sent_when=_("Someone applies with an address at a partner’s company (to its admins)."),
-        audience=PARTNERS,
-        subject=_("{applicant_name} asked to join {partner_name}"),
-        intro=_(
-            "{applicant_name} ({applicant_email}) applied to {program_name} with an address at "
-            "your company. You can add them to {partner_name}’s team, or decline the request."
-        ),
-        variables=(
-            RECIPIENT_FIRST,
-            Variable("applicant_name", _("The applicant’s full name"), "application.full_name"),
-            Variable("applicant_email", _("The applicant’s email address"), "application.email"),
-            ACCOUNT,
-            PROGRAM,
-            LINK,
-        ),
-    ),
-    _notification(
-        "onboarding_welcome",
-        label=_("Onboarding welcome"),
-        sent_when=_(
-            "A partner is enrolled in a pipeline whose welcome email is on: the first stage’s "
-            "actions, each with its link."
-        ),
-        audience=PARTNERS,
-        subject=_("Your onboarding with {program_name} starts: {stage_name}"),
-        intro=_(
-            "Welcome to {pipeline_name}! Your onboarding starts with “{stage_name}”. Here "
-            "is what to do first:"
-        ),
-        variables=(
-            RECIPIENT_FIRST,
-            Variable("stage_name", _("The first stage’s name"), "stage.name"),
-            PIPELINE,
-            PROGRAM,
-            LINK,
-        ),
-    ),
-    _notification(
-        "onboarding_reminder",
-        label=_("Onboarding reminder"),
-        sent_when=_(
-            "On the pipeline’s reminder days, to partner users with open actions: at most one "
-            "email a day, listing each open action with its link and an unsubscribe link."
-        ),
-        audience=PARTNERS,
-        subject=_("Reminder: {actions} waiting for you"),
-        intro=_("A quick reminder: these onboarding actions are still open in {pipeline_name}."),
-        variables=(
-            RECIPIENT_FIRST,
-            Variable(
-                "actions",
-                _("How many open actions, e.g. “2 onboarding actions”"),
-                _count_phrase(
-                    "%(count)d onboarding action", "%(count)d onboarding actions", "open_actions"
-                ),
-            ),
-            PIPELINE,
-            PROGRAM,
-            LINK,
-        ),
-    ),
-    # Staff
-    _notification(
-        "approvals_digest",
-        label=_("Actions waiting for approval"),
-        sent_when=_("A channel manager’s digest of actions partners submitted for review."),
-        audience=STAFF,
-        subject=_("{actions} waiting for your approval"),
-        intro=_("Partners submitted these actions for your review:"),
-        variables=(
-            RECIPIENT_FIRST,
-            Variable(
-                "actions",
-                _("How many actions, e.g. “3 actions”"),
-                _count_phrase("%(count)d action", "%(count)d actions", "waiting"),
-            ),
-            PROGRAM,
-            LINK,
-        ),
-    ),
-    _notification(
-        "milestone_alert_digest",
-        label=_("Daily milestone alerts"),
-        sent_when=_("A channel manager’s daily digest of their partners’ open alerts."),
-        audience=STAFF,
-        subject=_("{alerts} on {partners}"),
-        intro=_(
-            "These partners have missed onboarding milestones. Each alert resolves by itself "
-            "once the milestone is done."
-        ),
-        variables=(
-            RECIPIENT_FIRST,
-            Variable(
-                "alerts",
-                _("How many open alerts, e.g. “4 open alerts”"),
-                _count_phrase("%(count)d open alert", "%(count)d open alerts", "alerts"),
-            ),
-            Variable(
-                "partners",
-                _("How many partners, e.g. “2 partners”"),
-                _count_phrase("%(count)d partner", "%(count)d partners", "partners"),
-            ),
-            PROGRAM,
-            LINK,
-        ),
-    ),
-    _notification(
-        "partner_assigned",
-        label=_("Partner assigned"),
-        sent_when=_("A partner is assigned to a channel manager."),
-        audience=STAFF,
-        subject=_("{partner_name} is now one of your partners"),
-        intro=_(
-            "{assigned_by} assigned {partner_name} ({partner_type}) to you as channel manager."
-        ),
-        variables=(
-            RECIPIENT_FIRST,
-            PARTNER,
-            Variable("partner_type", _("The partner’s type"), "partner.partner_type.name"),
-            ASSIGNED_BY,
-            PROGRAM,
-            LINK,
-        ),
-    ),
-    _notification(
-        "partners_assigned",
-        label=_("Several partners assigned"),
-        sent_when=_("Several partners are assigned to a channel manager at once."),
-        audience=STAFF,
-        subject=_("{count} partners are now yours"),
-        intro=_("{assigned_by} assigned {count} partners to you as channel manager:"),
-        variables=(
-            RECIPIENT_FIRST,
-            Variable("count", _("How many partners"), "count"),
-            ASSIGNED_BY,
-            PROGRAM,
-            LINK,
-        ),
-    ),
-    _home(
-        "staff_invitation",
-        label=_("Staff invitation"),
-        sent_when=_("A program admin invites a colleague to the staff (or sends it again)."),
-        audience=STAFF,
-        subject=_("You are invited to the staff of {program_name}"),
-        intro=_("{inviter_name} invited you to the partner program {program_name} as {role}."),
-        variables=(
-            USER_FIRST,
-            _inviter("inviter"),
-            Variable("role", _("The staff role, e.g. Channel manager"), "role"),
-            PROGRAM,
-            LINK,
-        ),
-    ),
-    _home(
-        "program_admin",
-        label=_("New program’s administrator"),
-        sent_when=_("The program is created: its first program admin sets a password."),
-        audience=STAFF,
-        subject=_("You are the administrator of {program_name} on Onramp"),
-        intro=_("The partner program {program_name} is ready, and you are its program admin."),
-        variables=(USER_FIRST, PROGRAM, LINK),
-    ),
-)
+EMAILS: dict[str, Email] = {}
 
-EMAILS: dict[str, Email] = {email.key: email for email in _ALL}
+
+def register(*emails: Email) -> None:
+    """Add `emails` to the registry (the table in wording_emails.py calls this on import)."""
+    for email in emails:
+        EMAILS[email.key] = email
 
 
 def email_get(key: str) -> Email | None:
@@ -633,3 +230,8 @@ def sample_context(tenant: Any) -> dict[str, Any]:
         "alerts": [alert],
         "partners": [{"partner": northwind, "alerts": [alert]}],
     }
+
+
+# The table (wording_emails.py) registers its entries on import; imported last, as it uses the
+# classes and builders above.
+from apps.notifications import wording_emails  # noqa: E402, F401

@@ -24,7 +24,7 @@ from apps.notifications.preferences import (
 from apps.onboarding.forms_nudges import RemindersForm
 from apps.onboarding.models import Pipeline
 from apps.onboarding.services.errors import OnboardingError
-from apps.onboarding.services.nudges import nudge_preference_set, pipeline_reminders_update
+from apps.onboarding.services.nudges_settings import nudge_preference_set, pipeline_reminders_update
 from apps.tenancy.access import console_admin_view, public_view
 from apps.tenancy.http import MemberRequest, TenantRequest
 

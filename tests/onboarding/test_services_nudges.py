@@ -31,13 +31,12 @@ from apps.onboarding.services import (
     partner_reenroll,
 )
 from apps.onboarding.services.nudges import (
-    nudge_preference_set,
     nudge_recipients,
     nudge_send,
     nudge_sweep,
     nudge_tenants_all_tenants,
-    pipeline_reminders_update,
 )
+from apps.onboarding.services.nudges_settings import nudge_preference_set, pipeline_reminders_update
 from apps.partners.services.status import partner_suspend
 from apps.tenancy.models import Membership
 from tests.conftest import in_scope, race

@@ -21,6 +21,9 @@ users of a suspended partner get none.
 Welcome. When a partner is enrolled in a pipeline with `welcome_email` on, each of its users
 gets an email listing the first stage's actions. It is transactional: the reminders'
 opt-out does not apply to it.
+
+The settings (a pipeline's reminder days and welcome email, a user's opt-out) are written by
+nudges_settings.py.
 """
 
 from __future__ import annotations
@@ -46,15 +49,10 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest, TruncDate
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from apps.audit.services import audit_record
-from apps.notifications.preferences import (
-    opt_out_token,
-    reminders_opted_out,
-    reminders_preference_set,
-)
+from apps.notifications.preferences import opt_out_token, reminders_opted_out
 from apps.notifications.services import notification_create
 from apps.onboarding import verbs
 from apps.onboarding.models import (
@@ -66,9 +64,8 @@ from apps.onboarding.models import (
     Pipeline,
     StageProgress,
 )
-from apps.onboarding.services.errors import OnboardingError
 from apps.partners.models import PartnerStatus, PartnerUser
-from apps.tenancy.models import Membership, Role, Tenant
+from apps.tenancy.models import Tenant
 from apps.tenancy.selectors import tenant_absolute_url
 
 if TYPE_CHECKING:
@@ -79,9 +76,6 @@ if TYPE_CHECKING:
 
 # Reminders leave from this hour (UTC) on; the hourly beat entry catches up after downtime.
 NUDGE_HOUR_UTC = 8
-# At most this many reminder days per pipeline, each at most MAX_REMINDER_DAY.
-MAX_REMINDER_DAYS = 10
-MAX_REMINDER_DAY = 365
 
 
 class ReminderDue(Func):
@@ -399,74 +393,3 @@ def welcome_email_send(*, tenant: Tenant, enrollment: Enrollment) -> int:
             context={"pipeline": pipeline, "stage": stage, "open_actions": actions},
         )
     return len(users)
-
-
-# --- Settings and preferences ----------------------------------------------------------------
-
-
-def reminder_days_clean(days: list[int]) -> list[int]:
-    """Sorted, without duplicates; refuses days out of range or too many."""
-    cleaned = sorted(set(days))
-    if any(day < 1 or day > MAX_REMINDER_DAY for day in cleaned):
-        raise OnboardingError(
-            _("Reminder days are whole numbers of days from 1 to %(max)d.")
-            % {"max": MAX_REMINDER_DAY}
-        )
-    if len(cleaned) > MAX_REMINDER_DAYS:
-        raise OnboardingError(_("At most %(count)d reminder days.") % {"count": MAX_REMINDER_DAYS})
-    return cleaned
-
-
-@transaction.atomic
-def pipeline_reminders_update(
-    *,
-    tenant: Tenant,
-    actor: User,
-    pipeline_id: int,
-    reminder_days: list[int],
-    welcome_email: bool,
-) -> Pipeline:
-    """Set a pipeline's reminder days and welcome email (program admins). Audited with
-    before and after; saving the same values changes nothing."""
-    if not Membership.objects.filter(
-        tenant=tenant, user=actor, role=Role.PROGRAM_ADMIN, is_active=True
-    ).exists():
-        raise OnboardingError(_("Only program admins can change a pipeline’s reminders."))
-    pipeline = (
-        Pipeline.objects.select_for_update(of=("self",))
-        .filter(tenant=tenant, pk=pipeline_id)
-        .first()
-    )
-    if pipeline is None:
-        raise OnboardingError(_("Unknown pipeline."))
-    days = reminder_days_clean(reminder_days)
-    before = {
-        "reminder_days": list(pipeline.reminder_days),
-        "welcome_email": pipeline.welcome_email,
-    }
-    after = {"reminder_days": days, "welcome_email": welcome_email}
-    if before == after:
-        return pipeline
-    pipeline.reminder_days, pipeline.welcome_email = days, welcome_email
-    pipeline.save(update_fields=["reminder_days", "welcome_email"])
-    audit_record(
-        tenant=tenant,
-        actor=actor,
-        verb=verbs.PIPELINE_REMINDERS_CHANGED,
-        target=pipeline,
-        data={"from": before, "to": after},
-    )
-    return pipeline
-
-
-def nudge_preference_set(*, tenant: Tenant, user: User, receive: bool) -> bool:
-    """The one-click link: `user` turns their reminder emails in `tenant` off or back on
-    (acting for themselves). Returns whether it changed anything."""
-    partner_id = (
-        PartnerUser.objects.filter(tenant=tenant, membership__user=user)
-        .values_list("account_id", flat=True)
-        .first()
-    )
-    return reminders_preference_set(
-        tenant=tenant, actor=user, user=user, receive=receive, partner_id=partner_id
-    )
