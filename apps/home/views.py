@@ -16,9 +16,8 @@ from apps.onboarding.selectors import (
     enrollment_counts,
     enrollment_for_partner,
     partner_todo,
-    stage_entered_at,
-    stage_usual_duration,
 )
+from apps.onboarding.selectors_progress import stage_entered_at, stage_usual_duration
 from apps.onboarding.views_portal import journey_live_context, live_poll_args
 from apps.partners.selectors import partner_account_of_membership, partner_users_of
 from apps.tenancy.access import console_view, portal_view, public_view

@@ -18,7 +18,6 @@ from apps.onboarding.selectors import (
     enrollment_counts,
     enrollment_for_partner,
     enrollment_history_for_partner,
-    enrollment_move_pending,
     enrollment_past_get,
     enrollment_stages,
     pipelines_for,
@@ -26,6 +25,7 @@ from apps.onboarding.selectors import (
     stage_action_rows,
 )
 from apps.onboarding.selectors_pipelines import pipeline_get
+from apps.onboarding.selectors_progress import enrollment_move_pending
 from apps.onboarding.services import (
     CAM_EVENTS,
     InvalidTransition,

@@ -21,11 +21,11 @@ from apps.onboarding.selectors import (
     action_file_list,
     enrollment_counts,
     enrollment_for_partner,
-    enrollment_move_pending,
     enrollment_stages,
     partner_journey_rows,
     progress_for_partner_user,
 )
+from apps.onboarding.selectors_progress import enrollment_move_pending
 from apps.onboarding.services import (
     InvalidTransition,
     StoredFile,

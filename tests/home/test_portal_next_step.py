@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_scopes import scope
 
 from apps.onboarding.models import Enrollment, StageProgress, StageStatus
-from apps.onboarding.selectors import USUAL_TIME_MIN_FINISHERS, stage_usual_duration
+from apps.onboarding.selectors_progress import USUAL_TIME_MIN_FINISHERS, stage_usual_duration
 from apps.onboarding.services import (
     action_complete,
     action_request_changes,

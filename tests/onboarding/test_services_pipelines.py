@@ -18,8 +18,8 @@ from apps.onboarding.services import (
     enrollment_advance,
     partner_enroll,
 )
+from apps.onboarding.services.pipeline_guards import PipelineError
 from apps.onboarding.services.pipelines import (
-    PipelineError,
     action_archive,
     action_create,
     stage_archive,
@@ -226,7 +226,7 @@ def test_archiving_queues_the_move_of_only_the_partners_at_that_stage(
 
 
 def test_form_fields_get_keys_from_their_labels_and_two_with_one_label_are_refused():
-    from apps.onboarding.services.pipelines import clean_form_fields
+    from apps.onboarding.services.pipeline_guards import clean_form_fields
 
     cleaned = clean_form_fields(
         [

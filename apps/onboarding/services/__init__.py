@@ -4,6 +4,7 @@
 - stages.py: a partner's way through the stages (automatic and CAM moves, completion)
 - enrollment.py: enrolling a partner in a pipeline, moving it to another
 - pipelines.py: editing pipelines, live
+- pipeline_guards.py: the checks an action passes before the builder saves it
 - approvals.py: the CAM's approval digest
 - queue.py: the work queue's bulk validation
 - reconcile.py: the periodic repair pass
@@ -28,13 +29,12 @@ from apps.onboarding.services.actions import (
 )
 from apps.onboarding.services.enrollment import partner_enroll, partner_reenroll
 from apps.onboarding.services.errors import InvalidTransition, OnboardingError
+from apps.onboarding.services.pipeline_guards import PipelineError, clean_form_fields
 from apps.onboarding.services.pipelines import (
-    PipelineError,
     action_archive,
     action_create,
     action_move,
     action_update,
-    clean_form_fields,
     pipeline_assign_types,
     pipeline_create,
     pipeline_update,
