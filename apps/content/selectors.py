@@ -400,7 +400,8 @@ def content_opens_as_partner_events_all_tenants(*, since: datetime) -> tuple[str
     `apps.partners.services.PARTNER_EVENT_ROW_COLUMNS`, for `partner_events_record_many`.
 
     The event type follows OPEN_EVENT_TYPES; the reference is `asset:<id>` or
-    `article:<id>`; the data holds the title; the open's id is the idempotency key
+    `article:<id>`; the data holds the title and an asset's category (milestones count
+    co-marketing categories only); the open's id is the idempotency key
     (`content-open:<id>`), so an open becomes one event however often it is read.
     One index range scan per tenant on (tenant, created_at).
     """
@@ -410,7 +411,9 @@ def content_opens_as_partner_events_all_tenants(*, since: datetime) -> tuple[str
                o.created_at AS occurred_at,
                CASE WHEN o.asset_id IS NOT NULL THEN 'asset:' || o.asset_id
                     ELSE 'article:' || o.article_id END AS reference,
-               jsonb_build_object('title', COALESCE(s.title, r.title)) AS data,
+               jsonb_strip_nulls(jsonb_build_object(
+                   'title', COALESCE(s.title, r.title), 'category', s.category
+               )) AS data,
                'content-open:' || o.id AS idempotency_key,
                o.user_id AS recorded_by_id
         FROM {Tenant._meta.db_table} t

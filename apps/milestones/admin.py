@@ -7,7 +7,6 @@ from apps.milestones.models import (
     PartnerMilestone,
     PartnerTrack,
     Track,
-    TrackMilestone,
 )
 
 
@@ -18,21 +17,22 @@ class AlertRuleInline(admin.TabularInline):
 
 @admin.register(Milestone)
 class MilestoneAdmin(admin.ModelAdmin):
-    list_display = ("name", "tenant", "key", "phase", "window_from_day", "window_to_day")
+    list_display = ("name", "tenant", "track", "key", "phase", "window_from_day", "window_to_day")
     list_filter = ("tenant", "phase")
     inlines = [AlertRuleInline]
 
 
-class TrackMilestoneInline(admin.TabularInline):
-    model = TrackMilestone
+class MilestoneInline(admin.TabularInline):
+    model = Milestone
     extra = 0
+    fields = ("key", "name", "phase", "window_from_day", "window_to_day", "counts_for_activation")
 
 
 @admin.register(Track)
 class TrackAdmin(admin.ModelAdmin):
     list_display = ("partner_type", "tenant", "activation_window_days")
     list_filter = ("tenant",)
-    inlines = [TrackMilestoneInline]
+    inlines = [MilestoneInline]
 
 
 @admin.register(PartnerTrack)

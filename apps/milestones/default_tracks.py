@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from apps.content import verbs as content_verbs
 from apps.milestones import verbs
-from apps.milestones.models import AlertKind, Phase
+from apps.milestones.models import AlertKind, CompletionKind, Phase, RuleCondition
 from apps.onboarding import verbs as onboarding_verbs
+from apps.partners import verbs as partner_verbs
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class RuleSpec:
     event_types: tuple[str, ...] = ()  # empty: the milestone's completion
     event_reference: str = ""
     kind: str = AlertKind.OVERDUE
+    condition: str = RuleCondition.MISSING
+    threshold: int | None = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,8 @@ class MilestoneSpec:
     event_reference: str = ""
     rules: tuple[RuleSpec, ...] = ()
     description: str = ""
+    completion: str = CompletionKind.EVENT
+    content_categories: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,10 @@ class TrackSpec:
     extra: tuple[MilestoneSpec, ...] = field(default_factory=tuple)
 
 
+# The asset categories that hold co-marketing content (the template's choice; each track
+# can name others in the tracks editor).
+CO_MARKETING_CATEGORIES = ("marketing", "brand")
+
 STANDARD_MILESTONES: tuple[MilestoneSpec, ...] = (
     MilestoneSpec(
         key="profile-complete",
@@ -57,7 +66,12 @@ STANDARD_MILESTONES: tuple[MilestoneSpec, ...] = (
         phase=Phase.ADMINISTRATIVE,
         window=(1, 3),
         responsible="Partner admin + automated provisioning",
-        event_types=(verbs.PROFILE_COMPLETED_EVENT,),
+        # Both: the profile's completion percentage reached 100%, and someone signed in.
+        completion=CompletionKind.ALL_EVENTS,
+        event_types=(
+            partner_verbs.PROFILE_COMPLETED_EVENT,
+            partner_verbs.PORTAL_ACCESS_CONFIRMED_EVENT,
+        ),
         rules=(RuleSpec(5, "Profile incomplete at day 5"),),
     ),
     MilestoneSpec(
@@ -77,8 +91,22 @@ STANDARD_MILESTONES: tuple[MilestoneSpec, ...] = (
         phase=Phase.ORIENTATION,
         window=(3, 14),
         responsible="Partner key stakeholders",
-        event_types=(onboarding_verbs.COMPLETED_EVENT,),
-        rules=(RuleSpec(14, "Orientation not completed at day 14"),),
+        # The share of the orientation items done: the actions of the stage the track names
+        # (completed or skipped) and any learning modules it lists.
+        completion=CompletionKind.SHARE,
+        event_types=(
+            onboarding_verbs.ACTION_COMPLETED_EVENT,
+            onboarding_verbs.ACTION_SKIPPED_EVENT,
+            verbs.MODULE_COMPLETED_EVENT,
+        ),
+        rules=(
+            RuleSpec(
+                14,
+                "Less than 50% of orientation completed at day 14",
+                condition=RuleCondition.BELOW,
+                threshold=50,
+            ),
+        ),
     ),
     MilestoneSpec(
         key="sales-certification",
@@ -125,7 +153,16 @@ STANDARD_MILESTONES: tuple[MilestoneSpec, ...] = (
         event_types=(verbs.DEAL_REGISTERED_EVENT,),
         rules=(
             RuleSpec(45, "No deal registered at day 45"),
-            RuleSpec(75, "First deal still not registered at day 75"),
+            RuleSpec(
+                75,
+                "Deal stalled in submission at day 75",
+                event_types=(
+                    verbs.DEAL_APPROVED_EVENT,
+                    verbs.DEAL_REJECTED_EVENT,
+                    verbs.DEAL_PROGRESSED_EVENT,
+                ),
+                condition=RuleCondition.STALLED,
+            ),
         ),
     ),
     MilestoneSpec(
@@ -139,6 +176,8 @@ STANDARD_MILESTONES: tuple[MilestoneSpec, ...] = (
             content_verbs.ASSET_DOWNLOADED_EVENT,
             verbs.CAMPAIGN_STARTED_EVENT,
         ),
+        # Downloads count only for co-marketing content.
+        content_categories=CO_MARKETING_CATEGORIES,
         rules=(RuleSpec(60, "No marketing activity at day 60"),),
     ),
     MilestoneSpec(

@@ -31,14 +31,21 @@ class Phase(models.IntegerChoices):
 
 class CompletionKind(models.TextChoices):
     EVENT = "event", "An event is recorded"
+    ALL_EVENTS = "all_events", "Every one of its events is recorded"
+    SHARE = "share", "A share of its items is done (100% completes it)"
     ACTION = "action", "An onboarding action is completed"
     STAGE = "stage", "An onboarding stage is completed"
     CHECK_OFF = "check_off", "The channel manager checks it off"
 
 
 class Milestone(TenantOwned):
-    """A milestone of the program, with its target window counted from enrollment."""
+    """A milestone of one track, with its target window counted from enrollment.
 
+    Each track owns its milestones (the template gives every track its own copy), so a
+    track's windows, rules and completion can be edited without touching another's.
+    """
+
+    track = models.ForeignKey("Track", on_delete=models.CASCADE, related_name="milestone_set")
     key = models.SlugField(max_length=60)
     name = models.CharField(max_length=200)
     phase = models.PositiveSmallIntegerField(choices=Phase)
@@ -56,16 +63,23 @@ class Milestone(TenantOwned):
     stage = models.ForeignKey(
         "onboarding.Stage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # SHARE: the references that make it up (e.g. `action:12`, an LMS module's key), besides
+    # every action of `stage`; an event of one of `event_types` with that reference marks the
+    # item done. Progress = items done / items.
+    items = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+    # Content opens (`asset.downloaded`…) count only for assets of these categories
+    # (co-marketing content); empty: any asset.
+    content_categories = ArrayField(models.CharField(max_length=20), default=list, blank=True)
+    counts_for_activation = models.BooleanField(default=False)
     description = models.TextField(blank=True)
     position = models.PositiveSmallIntegerField(default=0)
-
-    # Set only on the rows of `selectors.milestone_tracks_overview`: how many tracks use it.
-    track_count: int
 
     class Meta:
         ordering = ["phase", "window_from_day", "position", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["tenant", "key"], name="milestones_key_unique"),
+            models.UniqueConstraint(
+                fields=["tenant", "track", "key"], name="milestones_key_unique_per_track"
+            ),
             models.CheckConstraint(
                 condition=models.Q(phase__gte=1, phase__lte=5), name="milestones_phase_1_to_5"
             ),
@@ -90,11 +104,23 @@ class AlertKind(models.TextChoices):
     REMINDER = "reminder", "Reminder"
 
 
+class RuleCondition(models.TextChoices):
+    MISSING = "missing", "The event has not happened"
+    BELOW = "below", "Progress is below the threshold"
+    STALLED = "stalled", "An item is stalled (registered, nothing since)"
+
+
 class AlertRule(TenantOwned):
     """ "At day N, if event E has not happened, alert the CAM."
 
-    With no event types of its own, E is the milestone's completion. A rule is satisfied by
-    its own events or by the milestone completing: a completed milestone raises nothing.
+    MISSING (the default): with no event types of its own, E is the milestone's completion.
+    The rule is satisfied by its own events or by the milestone completing: a completed
+    milestone raises nothing.
+    BELOW: alert when the milestone's progress is under `threshold` percent at day N.
+    STALLED: alert when an event completing the milestone (a deal registered) has no later
+    event of `event_types` with the same reference (approved, rejected, progressed) at day N;
+    nothing is stalled when nothing was registered. Evaluated when due.
+    A retired rule (`active` false) keeps its alerts but raises nothing more.
     """
 
     milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="rules")
@@ -103,6 +129,11 @@ class AlertRule(TenantOwned):
     event_reference = models.CharField(max_length=200, blank=True)
     label = models.CharField(max_length=200)
     kind = models.CharField(max_length=10, choices=AlertKind, default=AlertKind.OVERDUE)
+    condition = models.CharField(
+        max_length=10, choices=RuleCondition, default=RuleCondition.MISSING
+    )
+    threshold = models.PositiveSmallIntegerField(null=True, blank=True)
+    active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["day", "id"]
@@ -123,7 +154,6 @@ class Track(TenantOwned):
     activation_window_days = models.PositiveSmallIntegerField()
     priority_sequence = ArrayField(models.CharField(max_length=200), default=list, blank=True)
     critical_first_milestone = models.CharField(max_length=300, blank=True)
-    milestones = models.ManyToManyField(Milestone, through="TrackMilestone", related_name="+")
 
     # Set only on the rows of `selectors.milestone_tracks_overview`: the milestones that
     # count for activation.
@@ -142,21 +172,6 @@ class Track(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.partner_type} track"
-
-
-class TrackMilestone(TenantOwned):
-    """A milestone that applies to a track; `counts_for_activation` makes it critical."""
-
-    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="links")
-    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="links")
-    counts_for_activation = models.BooleanField(default=False)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["tenant", "track", "milestone"], name="milestones_track_link_unique"
-            ),
-        ]
 
 
 class PartnerTrack(TenantOwned):
@@ -199,6 +214,8 @@ class PartnerMilestone(TenantOwned):
     milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="+")
     starts_at = models.DateTimeField()
     due_at = models.DateTimeField()
+    # SHARE and ALL_EVENTS milestones: the percentage done (0–100), kept by the sweep.
+    progress = models.PositiveSmallIntegerField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     completed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -236,6 +253,8 @@ class PartnerMilestone(TenantOwned):
 class CheckpointOutcome(models.TextChoices):
     RAISED = "raised", "Alert raised"
     SUPPRESSED = "suppressed", "Nothing raised (partner suspended)"
+    CLEAR = "clear", "Nothing raised (the signal was there)"
+    WAIVED = "waived", "Nothing raised (the rule changed after it was due)"
 
 
 class AlertCheckpoint(TenantOwned):

@@ -38,11 +38,21 @@ ALERT_ACKNOWLEDGED = audit_verb(
 )
 ALERT_SNOOZED = audit_verb("alert.snoozed", _("Alert snoozed <strong>{target}</strong>"))
 ALERT_RESOLVED = audit_verb("alert.resolved", _("Alert resolved <strong>{target}</strong>"))
+TRACK_CHANGED = audit_verb(
+    "milestones.track_changed", _("Milestone track changed <strong>{target}</strong>")
+)
+TRACK_CREATED = audit_verb(
+    "milestones.track_created", _("Milestone track created <strong>{target}</strong>")
+)
+TRACK_REMOVED = audit_verb(
+    "milestones.track_removed", _("Milestone track removed <strong>{target}</strong>")
+)
 
 # Partner events ----------------------------------------------------------------------------
 
 CHECKED_OFF_EVENT = event_type("milestone.checked_off", _("Milestone checked off"))
-PROFILE_COMPLETED_EVENT = event_type("profile.completed", _("Completed the partner profile"))
+from apps.partners.verbs import PROFILE_COMPLETED_EVENT  # noqa: E402, F401  (declared once, there)
+
 CALL_LOGGED_EVENT = event_type("call.logged", _("Call logged"))
 REVIEW_SCHEDULED_EVENT = event_type("review.scheduled", _("90-day review scheduled"))
 REVIEW_HELD_EVENT = event_type("review.held", _("90-day review held"))
@@ -53,6 +63,13 @@ CERTIFICATION_ATTEMPTED_EVENT = event_type("certification.attempted", _("Certifi
 CERTIFICATION_PASSED_EVENT = event_type("certification.passed", _("Certification passed"))
 CERTIFICATION_FAILED_EVENT = event_type("certification.failed", _("Certification failed"))
 DEAL_REGISTERED_EVENT = event_type("deal.registered", _("Deal registered"))
+DEAL_APPROVED_EVENT = event_type("deal.approved", _("Deal approved"))
+DEAL_REJECTED_EVENT = event_type("deal.rejected", _("Deal rejected"))
+DEAL_PROGRESSED_EVENT = event_type("deal.progressed", _("Deal progressed"))
+# Every deal event type starts with this; the reference is the deal's id in the deal desk.
+DEAL_PREFIX = "deal."
+# A learning module (an LMS course, an orientation module) completed, per user when sent so.
+MODULE_COMPLETED_EVENT = event_type("module.completed", _("Learning module completed"))
 MDF_REQUESTED_EVENT = event_type("mdf.requested", _("MDF request submitted"))
 CAMPAIGN_STARTED_EVENT = event_type("campaign.started", _("Co-marketing campaign started"))
 SOLUTION_DESIGN_HELD_EVENT = event_type(

@@ -7,7 +7,7 @@ and filters on it explicitly (the scoped managers fail closed).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import (
     Count,
@@ -25,6 +25,7 @@ from apps.audit.models import AuditEvent
 from apps.onboarding.models import (
     CURRENT_ENROLLMENT_STATUSES,
     DONE_STATUSES,
+    Action,
     ActionFile,
     ActionProgress,
     ActionStatus,
@@ -379,3 +380,12 @@ def enrollment_rows_all_tenants(
         account_id=F("partner_account_id"),
         partner_type_id=F("partner_account__partner_type_id"),
     )
+
+
+def action_rows_all_tenants() -> QuerySet[Action, dict[str, Any]]:
+    """Every live (not archived) action as rows (id, stage_id, tenant_id), unordered, for a
+    higher layer's set-based statement to join by stage (milestones counts a stage's actions
+    as a track's orientation items)."""
+    with scopes_disabled():
+        rows = Action.objects.order_by()
+    return rows.filter(archived_at__isnull=True).values("id", "stage_id", "tenant_id")

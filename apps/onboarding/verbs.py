@@ -69,6 +69,7 @@ ENROLLED_EVENT = event_type("onboarding.enrolled", _("Enrolled in onboarding"))
 ACTION_COMPLETED_EVENT = event_type(
     "onboarding.action_completed", _("Completed an onboarding action")
 )
+ACTION_SKIPPED_EVENT = event_type("onboarding.action_skipped", _("Onboarding action skipped"))
 STAGE_COMPLETED_EVENT = event_type("onboarding.stage_completed", _("Completed an onboarding stage"))
 COMPLETED_EVENT = event_type("onboarding.completed", _("Completed onboarding"))
 LEFT_PIPELINE_EVENT = event_type("onboarding.left", _("Moved to another onboarding pipeline"))

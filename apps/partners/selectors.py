@@ -13,6 +13,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
+from django.db.models.fields.json import KT
 from django.db.models.functions import Lower
 from django_scopes import scopes_disabled
 
@@ -178,23 +179,34 @@ def partner_event_rows_all_tenants(
     since: datetime | None = None,
     event_ids: Collection[int] | None = None,
     account_ids: Collection[int] | None = None,
+    every: bool = False,
 ) -> QuerySet[PartnerEvent, dict[str, Any]]:
     """Events as rows (id, tenant_id, account_id, type, reference, occurred_at,
-    recorded_by_id), unordered, for a higher layer's set-based statement to read as a
-    subquery: those recorded since `since`, with these ids, or of these accounts (one of the
-    three). Platform code: every tenant."""
-    if [since, event_ids, account_ids].count(None) != 2:
-        raise ValueError("Pass exactly one of since, event_ids, account_ids.")
+    recorded_by_id, category: a content open's asset category), unordered, for a higher
+    layer's set-based statement to read as a subquery: those recorded since `since`, with
+    these ids, of these accounts, or `every` one for a correlated subquery (one of the
+    four). Platform code: every tenant."""
+    if [since, event_ids, account_ids].count(None) != (3 if every else 2):
+        raise ValueError("Pass exactly one of since, event_ids, account_ids, every.")
     with scopes_disabled():
         rows = PartnerEvent.objects.order_by()
-    if since is not None:
+    if every:
+        pass  # the whole log, for a correlated subquery (its outer query narrows it)
+    elif since is not None:
         rows = rows.filter(created_at__gte=since)
     elif event_ids is not None:
         rows = rows.filter(id__in=list(event_ids))
     else:
         rows = rows.filter(account_id__in=list(account_ids or ()))
-    return rows.values(
-        "id", "tenant_id", "account_id", "type", "reference", "occurred_at", "recorded_by_id"
+    return rows.annotate(category=KT("data__category")).values(
+        "id",
+        "tenant_id",
+        "account_id",
+        "type",
+        "reference",
+        "occurred_at",
+        "recorded_by_id",
+        "category",
     )
 
 
@@ -307,3 +319,92 @@ def partner_accounts_responsible_to(*, tenant: Tenant, user: Any) -> QuerySet[Pa
     if membership.role == Role.PROGRAM_ADMIN:
         return accounts.filter(Q(cam_id=user.pk) | Q(cam__isnull=True) | ~active_cam_exists())
     return accounts.filter(cam_id=user.pk)
+
+
+# --- The partner profile (/portal/profile/, issue 12, point 1) ------------------------------
+
+
+@dataclass(frozen=True)
+class ProfileSummary:
+    """A partner profile with its completion against the program's required fields."""
+
+    profile: Any  # PartnerProfile (unsaved and prefilled when the partner never saved one)
+    required: tuple[str, ...]
+    percent: int
+    missing: tuple[Any, ...]  # ProfileField, in the catalogue's order
+
+
+def profile_required_fields(*, tenant: Tenant) -> list[str]:
+    """The profile fields the program requires (its `ProfileSettings`, else the defaults).
+    One query."""
+    from apps.partners.models import ProfileSettings
+    from apps.partners.profile_fields import default_required_fields, required_fields_clean
+
+    row = ProfileSettings.objects.filter(tenant=tenant).values_list("required_fields").first()
+    return required_fields_clean(row[0]) if row is not None else default_required_fields()
+
+
+def partner_profile_prefilled(*, tenant: Tenant, account: PartnerAccount) -> Any:
+    """A new, unsaved profile prefilled from the account (name, website, country). No query.
+
+    An approved application's details reach the account itself (applications writes the
+    account's name, website and country when it approves), so they arrive here through it."""
+    from apps.partners.models import PartnerProfile
+
+    return PartnerProfile(
+        tenant=tenant,
+        account=account,
+        company_name=account.name,
+        display_name=account.name,
+        website=account.website,
+        country=account.country,
+    )
+
+
+def partner_profile_for_account(tenant: Tenant, account: PartnerAccount) -> Any:
+    """The account's profile, or a prefilled unsaved one when none was saved yet (profiles
+    are created lazily, by the first save). One query."""
+    from apps.partners.models import PartnerProfile
+
+    profile = PartnerProfile.objects.filter(tenant=tenant, account=account).first()
+    if profile is None:
+        return partner_profile_prefilled(tenant=tenant, account=account)
+    profile.account = account
+    return profile
+
+
+def partner_profile_missing(profile: Any, required: Collection[str]) -> list[Any]:
+    """The required fields (ProfileField) the profile has not filled, in catalogue order."""
+    from apps.partners.profile_fields import PROFILE_FIELDS
+
+    wanted = set(required)
+    return [
+        field
+        for field in PROFILE_FIELDS
+        if field.key in wanted
+        and not all(str(getattr(profile, column) or "").strip() for column in field.columns)
+    ]
+
+
+def partner_profile_completion(profile: Any, required: Collection[str]) -> int:
+    """Filled required fields / required fields, as a whole percentage (rounded down, so
+    100 means every one is filled); 100 when the program requires none."""
+    from apps.partners.profile_fields import required_fields_clean
+
+    keys = required_fields_clean(list(required))
+    if not keys:
+        return 100
+    filled = len(keys) - len(partner_profile_missing(profile, keys))
+    return filled * 100 // len(keys)
+
+
+def partner_profile_summary(*, tenant: Tenant, account: PartnerAccount) -> ProfileSummary:
+    """The profile, its completion and missing fields (two queries)."""
+    required = profile_required_fields(tenant=tenant)
+    profile = partner_profile_for_account(tenant, account)
+    return ProfileSummary(
+        profile=profile,
+        required=tuple(required),
+        percent=partner_profile_completion(profile, required),
+        missing=tuple(partner_profile_missing(profile, required)),
+    )

@@ -18,7 +18,6 @@ from apps.milestones.models import (
     PartnerTrack,
     Phase,
     Track,
-    TrackMilestone,
 )
 from apps.partners.models import PartnerAccount, PartnerEvent
 
@@ -93,14 +92,9 @@ def partner_milestone_timeline(
         .select_related("milestone", "completed_by", "completion_event")
         .order_by("milestone__phase", "due_at", "milestone__position", "id")
     )
-    activation = set(
-        TrackMilestone.objects.filter(
-            tenant=tenant, track_id=partner_track.track_id, counts_for_activation=True
-        ).values_list("milestone_id", flat=True)
-    )
     rules: dict[int, list[AlertRule]] = defaultdict(list)
     for rule in AlertRule.objects.filter(
-        tenant=tenant, milestone_id__in=[i.milestone_id for i in items]
+        tenant=tenant, milestone_id__in=[i.milestone_id for i in items], active=True
     ).order_by("day", "id"):
         rules[rule.milestone_id].append(rule)
     alerts: dict[int, list[Alert]] = defaultdict(list)
@@ -115,7 +109,7 @@ def partner_milestone_timeline(
             item=item,
             milestone=item.milestone,
             state=_state(item, now),
-            for_activation=item.milestone_id in activation,
+            for_activation=item.milestone.counts_for_activation,
             rules=rules[item.milestone_id],
             alerts=alerts[item.pk],
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from django.db.models import Count, Prefetch
+from django.db.models import Prefetch
 
 from apps.milestones.models import (
     Alert,
@@ -14,7 +14,6 @@ from apps.milestones.models import (
     PartnerMilestone,
     PartnerTrack,
     Track,
-    TrackMilestone,
 )
 
 if TYPE_CHECKING:
@@ -22,37 +21,24 @@ if TYPE_CHECKING:
 
 
 def milestone_tracks_overview(*, tenant: Tenant) -> dict[str, Any]:
+    """Every track with its own milestones (and their active rules), in partner type order.
+    Three queries."""
     tracks = list(
         Track.objects.filter(tenant=tenant)
         .select_related("partner_type")
         .prefetch_related(
             Prefetch(
-                "links",
-                queryset=TrackMilestone.objects.filter(tenant=tenant)
-                .select_related("milestone")
-                .order_by("milestone__phase", "milestone__window_from_day", "milestone__id"),
+                "milestone_set",
+                queryset=Milestone.objects.filter(tenant=tenant).prefetch_related(
+                    Prefetch("rules", queryset=AlertRule.objects.filter(tenant=tenant, active=True))
+                ),
             )
         )
         .order_by("partner_type__position", "partner_type__name")
     )
-    milestones = list(
-        Milestone.objects.filter(tenant=tenant).prefetch_related(
-            Prefetch("rules", queryset=AlertRule.objects.filter(tenant=tenant))
-        )
-    )
-    shared = {
-        row["milestone_id"]: row["n"]
-        for row in TrackMilestone.objects.filter(tenant=tenant)
-        .values("milestone_id")
-        .annotate(n=Count("id"))
-    }
-    for milestone in milestones:
-        milestone.track_count = shared.get(milestone.pk, 0)
     for track in tracks:
-        track.activation = [
-            link.milestone for link in track.links.all() if link.counts_for_activation
-        ]
-    return {"tracks": tracks, "milestones": milestones, "track_total": len(tracks)}
+        track.activation = [m for m in track.milestone_set.all() if m.counts_for_activation]
+    return {"tracks": tracks, "track_total": len(tracks)}
 
 
 def track_for_partner_type(*, tenant: Tenant, partner_type_id: int) -> Track | None:
@@ -79,14 +65,10 @@ def track_switch_preview(
     *, tenant: Tenant, partner_track: PartnerTrack, track: Track
 ) -> TrackSwitchPreview:
     """Count what `partner_track_switch` would keep, add and drop (three queries)."""
-    wanted = set(
-        TrackMilestone.objects.filter(tenant=tenant, track=track).values_list(
-            "milestone_id", flat=True
-        )
-    )
+    wanted = set(Milestone.objects.filter(tenant=tenant, track=track).values_list("key", flat=True))
     mine = list(
         PartnerMilestone.objects.filter(tenant=tenant, partner_track=partner_track).values_list(
-            "pk", "milestone_id", "completed_at"
+            "pk", "milestone__key", "completed_at"
         )
     )
     kept = [row for row in mine if row[1] in wanted]

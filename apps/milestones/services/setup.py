@@ -12,16 +12,15 @@ from django.utils.translation import gettext as _
 from apps.audit.services import audit_record
 from apps.milestones import verbs
 from apps.milestones.alert_badge import alerts_changed
-from apps.milestones.default_tracks import STANDARD_MILESTONES, TRACKS, MilestoneSpec
+from apps.milestones.default_tracks import STANDARD_MILESTONES, TRACKS, MilestoneSpec, TrackSpec
 from apps.milestones.models import (
     Alert,
+    AlertCheckpoint,
     AlertRule,
-    CompletionKind,
     Milestone,
     PartnerMilestone,
     PartnerTrack,
     Track,
-    TrackMilestone,
 )
 from apps.milestones.services import statements
 from apps.milestones.services.alerts import ALERT_TRANSITIONS
@@ -36,18 +35,23 @@ class MilestoneError(Exception):
     """A milestone rule was broken; the message is shown to the user."""
 
 
-def _milestone_from_spec(tenant: Tenant, spec: MilestoneSpec, position: int) -> Milestone:
+def _milestone_from_spec(
+    tenant: Tenant, track: Track, spec: MilestoneSpec, position: int, *, for_activation: bool
+) -> Milestone:
     milestone = Milestone.objects.create(
         tenant=tenant,
+        track=track,
         key=spec.key,
         name=spec.name,
         phase=spec.phase,
         window_from_day=spec.window[0],
         window_to_day=spec.window[1],
         responsible=spec.responsible,
-        completion=CompletionKind.EVENT,
+        completion=spec.completion,
         event_types=list(spec.event_types),
         event_reference=spec.event_reference,
+        content_categories=list(spec.content_categories),
+        counts_for_activation=for_activation,
         description=spec.description,
         position=position,
     )
@@ -60,49 +64,50 @@ def _milestone_from_spec(tenant: Tenant, spec: MilestoneSpec, position: int) -> 
             event_types=list(rule.event_types),
             event_reference=rule.event_reference,
             kind=rule.kind,
+            condition=rule.condition,
+            threshold=rule.threshold,
         )
         for rule in spec.rules
     )
     return milestone
 
 
+def track_from_spec(*, tenant: Tenant, partner_type: PartnerType, spec: TrackSpec) -> Track:
+    """A track for `partner_type` holding its own copy of the template track `spec`."""
+    track = Track.objects.create(
+        tenant=tenant,
+        partner_type=partner_type,
+        activation_window_days=spec.activation_window_days,
+        priority_sequence=list(spec.priority_sequence),
+        critical_first_milestone=spec.critical_first_milestone,
+    )
+    specs = [m for m in STANDARD_MILESTONES if m.key not in spec.excluded] + list(spec.extra)
+    for position, milestone_spec in enumerate(specs):
+        _milestone_from_spec(
+            tenant,
+            track,
+            milestone_spec,
+            position,
+            for_activation=milestone_spec.key in spec.activation,
+        )
+    return track
+
+
 @transaction.atomic
 def milestone_template_install(*, tenant: Tenant, actor: User | None = None) -> dict[str, int]:
-    """Give the program the seed-004 milestones and partner-type tracks. Idempotent: what
-    exists (by milestone key, by partner type) is left as the program has edited it."""
-    milestones = {m.key: m for m in Milestone.objects.filter(tenant=tenant)}
-    created = {"milestones": 0, "tracks": 0}
-    specs = list(STANDARD_MILESTONES) + [m for t in TRACKS for m in t.extra]
-    for position, spec in enumerate(specs):
-        if spec.key not in milestones:
-            milestones[spec.key] = _milestone_from_spec(tenant, spec, position)
-            created["milestones"] += 1
+    """Give each of the program's seed-004 partner types its track, holding its own copy of
+    the template's milestones. Idempotent: a type that has a track keeps it as edited."""
     types = {t.name.lower(): t for t in PartnerType.objects.filter(tenant=tenant)}
     existing = set(Track.objects.filter(tenant=tenant).values_list("partner_type_id", flat=True))
+    created = {"milestones": 0, "tracks": 0}
     for track_spec in TRACKS:
         partner_type = types.get(track_spec.partner_type.lower())
         if partner_type is None or partner_type.pk in existing:
             continue
-        track = Track.objects.create(
-            tenant=tenant,
-            partner_type=partner_type,
-            activation_window_days=track_spec.activation_window_days,
-            priority_sequence=list(track_spec.priority_sequence),
-            critical_first_milestone=track_spec.critical_first_milestone,
-        )
-        keys = [m.key for m in STANDARD_MILESTONES if m.key not in track_spec.excluded]
-        keys += [m.key for m in track_spec.extra]
-        TrackMilestone.objects.bulk_create(
-            TrackMilestone(
-                tenant=tenant,
-                track=track,
-                milestone=milestones[key],
-                counts_for_activation=key in track_spec.activation,
-            )
-            for key in keys
-        )
+        track = track_from_spec(tenant=tenant, partner_type=partner_type, spec=track_spec)
         created["tracks"] += 1
-    if created["milestones"] or created["tracks"]:
+        created["milestones"] += Milestone.objects.filter(track=track).count()
+    if created["tracks"]:
         audit_record(
             tenant=tenant,
             actor=actor,
@@ -251,19 +256,28 @@ def partner_track_switch(
         )
     old_track = Track.objects.select_related("partner_type").get(pk=partner_track.track_id)
     now = timezone.now()
-    wanted = set(
-        TrackMilestone.objects.filter(tenant=tenant, track=track).values_list(
-            "milestone_id", flat=True
-        )
-    )
-    mine = dict(
+    # Each track owns its milestones: a milestone is kept when the new track has one with
+    # the same key (it then points at the new track's, with its completion and dates).
+    wanted = dict(Milestone.objects.filter(tenant=tenant, track=track).values_list("key", "pk"))
+    mine = list(
         PartnerMilestone.objects.filter(tenant=tenant, partner_track=partner_track).values_list(
-            "pk", "milestone_id"
+            "pk", "milestone__key"
         )
     )
-    dropped = sorted(pk for pk, milestone_id in mine.items() if milestone_id not in wanted)
+    dropped = sorted(pk for pk, key in mine if key not in wanted)
     resolved = _resolve_dropped_alerts(tenant=tenant, actor=actor, dropped=dropped, now=now)
     PartnerMilestone.objects.filter(tenant=tenant, pk__in=dropped).delete()
+    kept_rows = [(pk, wanted[key]) for pk, key in mine if key in wanted]
+    for pk, milestone_id in kept_rows:
+        PartnerMilestone.objects.filter(tenant=tenant, pk=pk).update(milestone_id=milestone_id)
+    # The old track's rules of kept milestones raise nothing more (their alerts stay);
+    # the new track's rules get their checkpoints below.
+    AlertCheckpoint.objects.filter(
+        tenant=tenant,
+        partner_milestone_id__in=[pk for pk, _m in kept_rows],
+        fired_at__isnull=True,
+        satisfied_at__isnull=True,
+    ).delete()
     partner_track.track = track
     fields = ["track"]
     if partner_track.activated_at is None and partner_track.dark_at is None:

@@ -30,7 +30,11 @@ from apps.content.selectors import OPEN_EVENT_TYPES, content_opens_as_partner_ev
 from apps.milestones import verbs
 from apps.milestones.models import Alert
 from apps.milestones.services.alerts import ALERT_RAISED_STATUS, ALERT_TRANSITIONS
-from apps.onboarding.selectors import enrollment_last_id_all_tenants, enrollment_rows_all_tenants
+from apps.onboarding.selectors import (
+    action_rows_all_tenants,
+    enrollment_last_id_all_tenants,
+    enrollment_rows_all_tenants,
+)
 from apps.partners.selectors import (
     partner_account_activity_all_tenants,
     partner_event_rows_all_tenants,
@@ -43,10 +47,16 @@ from apps.partners.services import (
 
 Params = dict[str, Any]
 
-# An event completes a milestone when it is one of the milestone's event types (and has its
-# reference, if the milestone names one), or when it is the CAM's check-off of it.
+# An event completes a milestone (of the "any event" kinds) when it is one of the milestone's
+# event types (and has its reference, if the milestone names one; and, for a content open, is
+# of one of its content categories, if it names some), or when it is the CAM's check-off of it.
+# SHARE and ALL_EVENTS milestones complete through their progress (`_progress`).
 _COMPLETES = """(
-    (e.type = ANY(m.event_types) AND (m.event_reference = '' OR e.reference = m.event_reference))
+    (m.completion NOT IN ('share', 'all_events')
+     AND e.type = ANY(m.event_types)
+     AND (m.event_reference = '' OR e.reference = m.event_reference)
+     AND (cardinality(m.content_categories) = 0 OR e.type NOT LIKE 'asset.%%'
+          OR e.category = ANY(m.content_categories)))
     OR (e.type = %(check_off_type)s AND e.reference = 'milestone:' || m.key)
 )"""
 
@@ -135,7 +145,10 @@ def apply_events(*, events: QuerySet[Any, Any], now: datetime) -> Applied:
             {**params, "check_off_type": verbs.CHECKED_OFF_EVENT},
         )
     ]
-    # Rules with events of their own ("no certification attempt at day 30").
+    progressed = _progress(events_sql=events_sql, params=params)
+    applied.completed += [row[:4] for row in progressed if row[4] is not None]
+    # Rules with events of their own ("no certification attempt at day 30"). A stalled rule's
+    # events are read when it is due; a threshold rule follows the progress (below).
     satisfied = _fetch(
         f"""
         WITH hits AS (
@@ -145,7 +158,7 @@ def apply_events(*, events: QuerySet[Any, Any], now: datetime) -> Applied:
               ON c.tenant_id = e.tenant_id AND c.account_id = e.account_id
              AND c.satisfied_at IS NULL
             JOIN milestones_alertrule r ON r.id = c.rule_id
-            WHERE e.type = ANY(r.event_types)
+            WHERE r.condition = 'missing' AND e.type = ANY(r.event_types)
               AND (r.event_reference = '' OR e.reference = r.event_reference)
             ORDER BY c.id, e.occurred_at, e.id
         )
@@ -158,16 +171,37 @@ def apply_events(*, events: QuerySet[Any, Any], now: datetime) -> Applied:
         params,
     )
     applied.satisfied = [row[0] for row in satisfied]
+    if progressed:
+        # Progress at or above a threshold rule's percentage satisfies it ("less than 50% at
+        # day 14"), resolving its alert if it was raised.
+        applied.satisfied += [
+            row[0]
+            for row in _fetch(
+                """
+                UPDATE milestones_alertcheckpoint c
+                   SET satisfied_at = %(now)s
+                  FROM milestones_partnermilestone pm, milestones_alertrule r
+                 WHERE pm.id = ANY(%(pm_ids)s) AND c.partner_milestone_id = pm.id
+                   AND r.id = c.rule_id AND r.condition = 'below'
+                   AND pm.progress >= COALESCE(r.threshold, 100)
+                   AND c.satisfied_at IS NULL
+                RETURNING c.id
+                """,
+                {"pm_ids": [row[0] for row in progressed], "now": now},
+            )
+        ]
     if applied.completed:
-        # A completed milestone satisfies every one of its rules.
+        # A completed milestone satisfies every one of its rules, but a stalled rule: a
+        # registered deal completes "first deal", and may still stall.
         applied.satisfied += [
             row[0]
             for row in _fetch(
                 """
                 UPDATE milestones_alertcheckpoint c
                    SET satisfied_at = pm.completed_at
-                  FROM milestones_partnermilestone pm
+                  FROM milestones_partnermilestone pm, milestones_alertrule r
                  WHERE pm.id = ANY(%(pm_ids)s) AND c.partner_milestone_id = pm.id
+                   AND r.id = c.rule_id AND r.condition <> 'stalled'
                    AND c.satisfied_at IS NULL
                 RETURNING c.id
                 """,
@@ -181,6 +215,93 @@ def apply_events(*, events: QuerySet[Any, Any], now: datetime) -> Applied:
     if applied.completed:
         applied.activated = activate(account_ids=sorted({row[2] for row in applied.completed}))
     return applied
+
+
+def _progress(*, events_sql: str, params: Params) -> list[tuple[Any, ...]]:
+    """Recompute the progress of the open SHARE and ALL_EVENTS milestones that `events`
+    touch, from their partners' whole event log; complete those that reach 100% (at the
+    moment their last item was first done). Returns (partner milestone id, tenant id,
+    account id, milestone id, completed_at or None) of each row updated.
+
+    ALL_EVENTS: the items are the milestone's event types (with its reference, if any).
+    SHARE: the items are the milestone's `items` and the live actions of its `stage`
+    (`action:<id>`); an event of one of its types with the item as reference marks it done.
+    A SHARE milestone with no items has no progress (NULL): the tracks editor says so.
+    """
+    accounts = [
+        row[0]
+        for row in _fetch(
+            f"""
+            SELECT DISTINCT pm.account_id
+            FROM ({events_sql}) e
+            JOIN milestones_partnermilestone pm
+              ON pm.tenant_id = e.tenant_id AND pm.account_id = e.account_id
+             AND pm.completed_at IS NULL
+            JOIN milestones_milestone m ON m.id = pm.milestone_id
+            WHERE m.completion IN ('share', 'all_events') AND e.type = ANY(m.event_types)
+            """,  # noqa: S608 - fixed fragments, values are parameters
+            params,
+        )
+    ]
+    if not accounts:
+        return []
+    log, log_params = _subquery(partner_event_rows_all_tenants(account_ids=accounts), "log")
+    actions, action_params = _subquery(action_rows_all_tenants(), "action")
+    return _fetch(
+        f"""
+        WITH cand AS (
+            SELECT pm.id, pm.tenant_id, pm.account_id, m.completion, m.event_types,
+                   m.event_reference, m.items, m.stage_id
+            FROM milestones_partnermilestone pm
+            JOIN milestones_milestone m ON m.id = pm.milestone_id
+            WHERE pm.account_id = ANY(%(accounts)s) AND pm.completed_at IS NULL
+              AND m.completion IN ('share', 'all_events')
+        ), req AS (
+            SELECT c.id AS pm_id, x.item
+            FROM cand c
+            CROSS JOIN LATERAL unnest(
+                CASE WHEN c.completion = 'all_events' THEN c.event_types ELSE c.items END
+            ) AS x(item)
+            UNION
+            SELECT c.id, 'action:' || a.id
+            FROM cand c JOIN ({actions}) a ON a.stage_id = c.stage_id AND a.tenant_id = c.tenant_id
+            WHERE c.completion = 'share'
+        ), firsts AS (
+            SELECT r.pm_id, r.item,
+                   (array_agg(e.id ORDER BY e.occurred_at, e.id))[1] AS event_id,
+                   min(e.occurred_at) AS at
+            FROM req r
+            JOIN cand c ON c.id = r.pm_id
+            LEFT JOIN ({log}) e
+              ON e.tenant_id = c.tenant_id AND e.account_id = c.account_id
+             AND e.type = ANY(c.event_types)
+             AND CASE WHEN c.completion = 'all_events'
+                      THEN e.type = r.item
+                           AND (c.event_reference = '' OR e.reference = c.event_reference)
+                      ELSE e.reference = r.item END
+            GROUP BY r.pm_id, r.item
+        ), agg AS (
+            SELECT pm_id, (100 * count(at) / count(*))::smallint AS progress,
+                   count(at) = count(*) AS complete,
+                   max(at) AS last_at,
+                   (array_agg(event_id ORDER BY at DESC NULLS LAST, event_id DESC))[1]
+                       AS last_event_id
+            FROM firsts GROUP BY pm_id
+        )
+        UPDATE milestones_partnermilestone pm
+           SET progress = agg.progress,
+               completed_at = CASE WHEN agg.complete THEN agg.last_at END,
+               completion_event_id = CASE WHEN agg.complete THEN agg.last_event_id END,
+               completed_by_id = CASE WHEN agg.complete THEN (
+                   SELECT e.recorded_by_id FROM ({log}) e WHERE e.id = agg.last_event_id
+               ) END
+          FROM agg
+         WHERE pm.id = agg.pm_id AND pm.completed_at IS NULL
+           AND (pm.progress IS DISTINCT FROM agg.progress OR agg.complete)
+        RETURNING pm.id, pm.tenant_id, pm.account_id, pm.milestone_id, pm.completed_at
+        """,  # noqa: S608 - fixed fragments, values are parameters
+        {**log_params, **action_params, "accounts": accounts},
+    )
 
 
 def _resolve_alerts(*, checkpoint_ids: list[int], now: datetime) -> tuple[list[int], set[int]]:
@@ -228,10 +349,10 @@ def activate(*, account_ids: list[int]) -> list[tuple[int, int]]:
             done AS (
                 SELECT pt.id AS pt_id, pt.account_id, max(pm.completed_at) AS at
                 FROM milestones_partnertrack pt
-                JOIN milestones_trackmilestone tm
-                  ON tm.track_id = pt.track_id AND tm.counts_for_activation
+                JOIN milestones_milestone m
+                  ON m.track_id = pt.track_id AND m.counts_for_activation
                 JOIN milestones_partnermilestone pm
-                  ON pm.partner_track_id = pt.id AND pm.milestone_id = tm.milestone_id
+                  ON pm.partner_track_id = pt.id AND pm.milestone_id = m.id
                 WHERE pt.account_id = ANY(%(account_ids)s) AND pt.activated_at IS NULL
                 GROUP BY pt.id, pt.account_id
                 HAVING bool_and(pm.completed_at IS NOT NULL)
@@ -268,8 +389,7 @@ def materialise(
                COALESCE(%(counted_from)s, pt.enrolled_at)
                    + make_interval(days => m.window_to_day)
         FROM milestones_partnertrack pt
-        JOIN milestones_trackmilestone tm ON tm.track_id = pt.track_id
-        JOIN milestones_milestone m ON m.id = tm.milestone_id
+        JOIN milestones_milestone m ON m.track_id = pt.track_id
         WHERE pt.id = ANY(%(ids)s)
         ON CONFLICT DO NOTHING
         """,
@@ -283,7 +403,7 @@ def materialise(
                COALESCE(%(counted_from)s, pt.enrolled_at) + make_interval(days => r.day), ''
         FROM milestones_partnermilestone pm
         JOIN milestones_partnertrack pt ON pt.id = pm.partner_track_id
-        JOIN milestones_alertrule r ON r.milestone_id = pm.milestone_id
+        JOIN milestones_alertrule r ON r.milestone_id = pm.milestone_id AND r.active
         WHERE pm.partner_track_id = ANY(%(ids)s)
         ON CONFLICT DO NOTHING
         """,
@@ -324,11 +444,15 @@ def raise_due(*, now: datetime, batch: int) -> tuple[int, list[tuple[int, int, i
     The partial index on `due_at WHERE fired_at IS NULL AND satisfied_at IS NULL` finds
     them; `FOR UPDATE SKIP LOCKED` lets two sweeps share the work, and the unique
     constraint on (tenant, partner milestone, rule) makes a second alert impossible anyway.
-    Suspended partners' checkpoints are closed without an alert.
+    Suspended partners' checkpoints are closed without an alert ("suppressed"), and so are
+    those whose signal is there when they fall due ("clear": progress at the threshold, no
+    deal stalled, the milestone done). A stalled rule reads the partner's events then: its
+    cost follows the rows due.
     Returns how many checkpoints were claimed, and (alert id, tenant id, account id, rule
     kind) of each alert raised.
     """
     accounts, params = _subquery(partner_account_activity_all_tenants(), "account")
+    log, log_params = _subquery(partner_event_rows_all_tenants(every=True), "log")
     rows = _fetch(
         f"""
         WITH due AS (
@@ -341,10 +465,35 @@ def raise_due(*, now: datetime, batch: int) -> tuple[int, list[tuple[int, int, i
         ), fired AS (
             UPDATE milestones_alertcheckpoint c
                SET fired_at = %(now)s,
-                   outcome = CASE WHEN a.is_active AND pm.completed_at IS NULL
-                                  THEN 'raised' ELSE 'suppressed' END
-              FROM due, ({accounts}) a, milestones_partnermilestone pm
+                   outcome = CASE
+                       WHEN NOT a.is_active THEN 'suppressed'
+                       WHEN CASE r.condition
+                           -- A registered item (deal) with no later event for it.
+                           WHEN 'stalled' THEN EXISTS (
+                               SELECT 1 FROM ({log}) reg
+                               WHERE reg.tenant_id = c.tenant_id
+                                 AND reg.account_id = c.account_id
+                                 AND reg.type = ANY(m.event_types)
+                                 AND reg.occurred_at <= %(now)s
+                                 AND NOT EXISTS (
+                                     SELECT 1 FROM ({log}) later
+                                     WHERE later.tenant_id = reg.tenant_id
+                                       AND later.account_id = reg.account_id
+                                       AND later.type = ANY(r.event_types)
+                                       AND later.reference = reg.reference
+                                       AND later.occurred_at >= reg.occurred_at
+                                 )
+                           )
+                           WHEN 'below' THEN pm.completed_at IS NULL
+                               AND COALESCE(pm.progress, 0) < COALESCE(r.threshold, 100)
+                           ELSE pm.completed_at IS NULL
+                       END THEN 'raised'
+                       ELSE 'clear'
+                   END
+              FROM due, ({accounts}) a, milestones_partnermilestone pm,
+                   milestones_alertrule r, milestones_milestone m
              WHERE c.id = due.id AND a.id = c.account_id AND pm.id = c.partner_milestone_id
+               AND r.id = c.rule_id AND m.id = pm.milestone_id
             RETURNING c.id, c.tenant_id, c.account_id, c.partner_milestone_id, c.rule_id,
                       c.due_at, c.outcome
         ), raised AS (
@@ -363,7 +512,7 @@ def raise_due(*, now: datetime, batch: int) -> tuple[int, list[tuple[int, int, i
         LEFT JOIN raised ON true
         LEFT JOIN milestones_alertrule r ON r.id = raised.rule_id
         """,  # noqa: S608 - fixed fragments, values are parameters
-        {**params, "now": now, "batch": batch, "raised": ALERT_RAISED_STATUS},
+        {**params, **log_params, "now": now, "batch": batch, "raised": ALERT_RAISED_STATUS},
     )
     claimed = rows[0][0] if rows else 0
     return claimed, [(row[1], row[2], row[3], row[4]) for row in rows if row[1] is not None]

@@ -152,12 +152,18 @@ def _audit_transition(
 
 
 def _action_completed_event(
-    *, tenant: Tenant, progress: ActionProgress, actor: User | None
+    *,
+    tenant: Tenant,
+    progress: ActionProgress,
+    actor: User | None,
+    type: str = verbs.ACTION_COMPLETED_EVENT,
 ) -> None:
+    """Record the action's completion (or skip: it no longer counts against the partner) as
+    a partner event, referenced `action:<id>`, for milestones to read."""
     onboarding_event_record(
         tenant=tenant,
         account_id=progress.partner_account_id,
-        type=verbs.ACTION_COMPLETED_EVENT,
+        type=type,
         reference=f"action:{progress.action_id}",
         data={
             "title": progress.action.title,
@@ -379,6 +385,9 @@ def action_skip(*, tenant: Tenant, actor: User, progress_id: int) -> ActionProgr
     progress.save(update_fields=["status", "completed_at", "updated_at"])
     _audit_transition(
         tenant=tenant, actor=actor, progress=progress, verb=verbs.ACTION_SKIPPED, before=before
+    )
+    _action_completed_event(
+        tenant=tenant, progress=progress, actor=actor, type=verbs.ACTION_SKIPPED_EVENT
     )
     enrollment_advance_after_commit(tenant=tenant, enrollment_id=progress.enrollment_id)
     return progress
