@@ -13,7 +13,7 @@ from apps.applications.demo import applications_seed_demo
 from apps.content.demo import content_seed_demo
 from apps.home.services import program_create, staff_member_add
 from apps.milestones.demo import milestones_seed_demo
-from apps.milestones.services import milestone_template_install
+from apps.milestones.services import milestone_sweep_all_tenants, milestone_template_install
 from apps.onboarding.demo import onboarding_seed_demo
 from apps.partners.demo import partners_seed_demo
 from apps.tenancy.models import Role, Tenant
@@ -90,3 +90,5 @@ def demo_seed() -> None:
         acme_seed_demo(tenant=acme)
     with scope(tenant=globex):
         globex_seed_demo(tenant=globex)
+    # One sweep now, so that the console home and the alert inbox agree from the first page.
+    milestone_sweep_all_tenants()

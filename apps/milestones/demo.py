@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING, Any
 from django.utils import timezone
 
 from apps.milestones import verbs
-from apps.milestones.models import PartnerTrack
+from apps.milestones.models import CompletionKind, Milestone, PartnerTrack
 from apps.milestones.services import (
     milestone_event_record,
     milestone_template_install,
     partner_track_start,
 )
+from apps.onboarding.models import PipelineAssignment, Stage
+from apps.partners import verbs as partner_verbs
 from apps.partners.models import PartnerAccount
 
 if TYPE_CHECKING:
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 
 # Contoso's history: (day after enrolment, event type, source, reference, data).
 CONTOSO_EVENTS: list[tuple[int, str, str, str, dict[str, Any]]] = [
+    (1, partner_verbs.PORTAL_ACCESS_CONFIRMED_EVENT, "portal", "", {}),
     (2, verbs.PROFILE_COMPLETED_EVENT, "console", "", {"label": "Partner profile completed"}),
     (
         18,
@@ -61,6 +64,7 @@ def milestones_seed_demo(*, tenant: Tenant, cam: User) -> None:
     the CAM has overdue alerts, and Adventure Works is a dark partner. Partners already
     tracked are left alone."""
     milestone_template_install(tenant=tenant)
+    _orientation_stages(tenant=tenant)
     now = timezone.now()
     contoso = PartnerAccount.objects.get(tenant=tenant, name="Contoso Managed IT")
     if not PartnerTrack.objects.filter(tenant=tenant, account=contoso).exists():
@@ -82,3 +86,25 @@ def milestones_seed_demo(*, tenant: Tenant, cam: User) -> None:
         partner_track_start(
             tenant=tenant, actor=cam, account=adventure, enrolled_at=now - timedelta(days=45)
         )
+
+
+def _orientation_stages(*, tenant: Tenant) -> None:
+    """The demo's orientation is the first stage of each type's onboarding pipeline: set it on
+    the tracks whose orientation has no items chosen yet."""
+    pipelines = dict(
+        PipelineAssignment.objects.filter(tenant=tenant).values_list(
+            "partner_type_id", "pipeline_id"
+        )
+    )
+    first_stage: dict[int, int] = {}
+    for stage in Stage.objects.filter(
+        tenant=tenant, pipeline_id__in=set(pipelines.values()), archived_at__isnull=True
+    ).order_by("-position", "-id"):
+        first_stage[stage.pipeline_id] = stage.pk
+    for milestone in Milestone.objects.filter(
+        tenant=tenant, completion=CompletionKind.SHARE, stage__isnull=True, items=[]
+    ).select_related("track"):
+        pipeline_id = pipelines.get(milestone.track.partner_type_id)
+        if pipeline_id in first_stage:
+            milestone.stage_id = first_stage[pipeline_id]
+            milestone.save(update_fields=["stage"])

@@ -1,6 +1,7 @@
 """Milestone tracks by partner type, each partner's milestones, and the CAM's alerts (DOMAIN §5).
 
-Definitions (per program): `Milestone`, `AlertRule`, `Track` and `TrackMilestone`.
+Definitions (per program): a `Track` per partner type owns its `Milestone`s (each track its
+own copy, so that one can be edited alone), each with its `AlertRule`s.
 Per partner: `PartnerTrack` (when milestone tracking started, the activation deadline),
 `PartnerMilestone` (due dates computed at enrollment), `AlertCheckpoint` (one row per partner
 and rule, with the moment it becomes due: what the sweep reads through a partial index) and
@@ -11,6 +12,12 @@ event log (`partners.PartnerEvent`): event types, optionally with a reference. A
 action or stage completing is the event `onboarding.action_completed` / `stage_completed`
 with the reference `action:<id>` / `stage:<id>`; a CAM's check-off is the event
 `milestone.checked_off` with the reference `milestone:<key>`.
+
+Signals as seed 004 measures them: a milestone completes on any of its events (EVENT), on
+every one of them (ALL_EVENTS: profile 100% and first sign-in), or when the share of its items
+done reaches 100% (SHARE: orientation; `PartnerMilestone.progress` keeps the percentage). A
+rule alerts when its event is missing (MISSING), when progress is under a threshold (BELOW),
+or when something registered has had no later event (STALLED: a deal still in submission).
 """
 
 from django.conf import settings
