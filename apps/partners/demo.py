@@ -106,7 +106,7 @@ def partners_seed_demo(*, tenant: Tenant, admin: User, cam: User, password: str)
             website=f"https://www.{domain}",
         )
     northwind = PartnerAccount.objects.get(tenant=tenant, name="Northwind Solutions")
-    partner_user_add(
+    nina = partner_user_add(
         tenant=tenant,
         actor=cam,
         account=northwind,
@@ -115,5 +115,62 @@ def partners_seed_demo(*, tenant: Tenant, admin: User, cam: User, password: str)
         first_name="Nina",
         last_name="Northwind",
         password=password,
-    )
+    ).membership.user
+    _profiles_seed_demo(tenant=tenant, northwind=northwind, nina=nina)
     return northwind
+
+
+def _profiles_seed_demo(*, tenant: Tenant, northwind: PartnerAccount, nina: User) -> None:
+    """Company profiles: Northwind's partly filled by Nina (no technical contact yet, so the
+    demo can finish it), Contoso's complete (the milestones demo records its
+    `profile.completed`), Tailspin's barely started. Profiles that exist are left alone."""
+    from apps.partners.models import PartnerProfile
+    from apps.partners.services.profile import partner_profile_update
+
+    if not PartnerProfile.objects.filter(tenant=tenant, account=northwind).exists():
+        partner_profile_update(
+            tenant=tenant,
+            actor=nina,
+            account_id=northwind.pk,
+            values={
+                "company_name": "Northwind Solutions Inc.",
+                "description": "Network and security hardware for mid-size retailers.",
+                "phone": "+1 206 555 0134",
+                "address_line1": "1200 Harbor Avenue",
+                "city": "Seattle",
+                "postal_code": "98101",
+                "region": "WA",
+                "sales_name": "Nina Northwind",
+                "sales_email": "partner@northwind.test",
+                "marketing_name": "Marco Lee",
+                "marketing_email": "marco@northwind.test",
+            },
+        )
+    seeded = {
+        "Contoso Managed IT": {
+            "company_name": "Contoso Managed IT Ltd",
+            "description": "Managed backup and endpoint security for UK schools.",
+            "address_line1": "18 Queen Street",
+            "city": "London",
+            "postal_code": "EC4N 1SP",
+            "sales_name": "Olivia Reid",
+            "sales_email": "olivia@contoso.test",
+            "marketing_name": "Harry Patel",
+            "marketing_email": "harry@contoso.test",
+            "technical_name": "Ada Brooks",
+            "technical_email": "ada@contoso.test",
+        },
+        "Tailspin Distribution": {"description": "Value-added distribution in the Benelux."},
+    }
+    accounts = PartnerAccount.objects.filter(tenant=tenant, name__in=list(seeded)).exclude(
+        profile__isnull=False
+    )
+    for account in accounts:
+        PartnerProfile.objects.create(
+            tenant=tenant,
+            account=account,
+            display_name=account.name,
+            website=account.website,
+            country=account.country,
+            **seeded[account.name],
+        )

@@ -1,8 +1,11 @@
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models.functions import Lower, Upper
+from django.utils.translation import gettext_lazy as _
 
+from apps.partners.profile_fields import default_required_fields
 from apps.tenancy.models import Membership, TenantOwned
 
 DEFAULT_PARTNER_TYPES = [
@@ -297,3 +300,69 @@ class SavedView(TenantOwned):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PartnerProfile(TenantOwned):
+    """A partner company's own profile (/portal/profile/): company details, address, logo
+    and its main contacts. One per account, created the first time it is read for writing;
+    prefilled from the account (name, website, country). Its completion is measured against
+    the fields the program requires (`ProfileSettings`)."""
+
+    account = models.OneToOneField(PartnerAccount, on_delete=models.CASCADE, related_name="profile")
+    company_name = models.CharField(_("legal company name"), max_length=200, blank=True)
+    display_name = models.CharField(_("display name"), max_length=200, blank=True)
+    website = models.URLField(_("website"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    description = models.CharField(_("what you sell"), max_length=500, blank=True)
+    address_line1 = models.CharField(_("address line 1"), max_length=200, blank=True)
+    address_line2 = models.CharField(_("address line 2"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    region = models.CharField(_("region or state"), max_length=100, blank=True)
+    country = models.CharField(
+        _("country"), max_length=2, blank=True, help_text="ISO 3166 country code"
+    )
+    # PNG, JPEG or WebP (PROFILE_LOGO_POLICY, checked by apps.core.uploads), stored in the
+    # default storage under a server-made key; served by the profile views after their check.
+    logo = models.FileField(_("logo"), max_length=255, blank=True)
+    sales_name = models.CharField(_("sales contact name"), max_length=200, blank=True)
+    sales_email = models.EmailField(_("sales contact email"), blank=True)
+    sales_phone = models.CharField(_("sales contact phone"), max_length=40, blank=True)
+    marketing_name = models.CharField(_("marketing contact name"), max_length=200, blank=True)
+    marketing_email = models.EmailField(_("marketing contact email"), blank=True)
+    marketing_phone = models.CharField(_("marketing contact phone"), max_length=40, blank=True)
+    technical_name = models.CharField(_("technical contact name"), max_length=200, blank=True)
+    technical_email = models.EmailField(_("technical contact email"), blank=True)
+    technical_phone = models.CharField(_("technical contact phone"), max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(country="") | models.Q(country=Upper("country")),
+                name="partners_profile_country_upper",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Profile of {self.account_id}"
+
+
+class ProfileSettings(TenantOwned):
+    """A program's choice of the partner profile fields that count towards completion (keys
+    of `apps.partners.profile_fields.PROFILE_FIELDS`). One row per program, created on its
+    first change; until then the defaults apply."""
+
+    required_fields = ArrayField(
+        models.CharField(max_length=40), default=default_required_fields, blank=True
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant"], name="partners_profile_settings_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Profile settings of {self.tenant_id}"

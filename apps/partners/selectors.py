@@ -399,9 +399,37 @@ def partner_profile_completion(profile: Any, required: Collection[str]) -> int:
 
 
 def partner_profile_summary(*, tenant: Tenant, account: PartnerAccount) -> ProfileSummary:
-    """The profile, its completion and missing fields (two queries)."""
-    required = profile_required_fields(tenant=tenant)
-    profile = partner_profile_for_account(tenant, account)
+    """The profile, its completion and missing fields, in one query: the account row with
+    its profile (if saved) and the program's required fields (if it chose them)."""
+    from django.contrib.postgres.fields import ArrayField
+    from django.db.models import CharField
+
+    from apps.partners.models import ProfileSettings
+    from apps.partners.profile_fields import default_required_fields, required_fields_clean
+
+    chosen = ProfileSettings.objects.filter(tenant_id=OuterRef("tenant_id")).values(
+        "required_fields"
+    )[:1]
+    row = (
+        PartnerAccount.objects.filter(tenant=tenant, pk=account.pk)
+        .select_related("profile")
+        .annotate(
+            profile_required=Subquery(chosen, output_field=ArrayField(CharField(max_length=40)))
+        )
+        .first()
+    )
+    stored = getattr(row, "profile", None) if row is not None else None
+    if stored is None:
+        profile = partner_profile_prefilled(tenant=tenant, account=account)
+    else:
+        profile = stored
+        profile.account = account
+    chosen_fields = getattr(row, "profile_required", None)
+    required = (
+        required_fields_clean(chosen_fields)
+        if chosen_fields is not None
+        else default_required_fields()
+    )
     return ProfileSummary(
         profile=profile,
         required=tuple(required),

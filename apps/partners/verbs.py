@@ -168,3 +168,21 @@ PARTNERS_IMPORT = audit_verb(
     "partner.import",
     _("Imported partners from {file}: {created} created, {updated} updated, {unchanged} unchanged"),
 )
+
+
+# The partner's company profile (/portal/profile/, issue 12, point 1) and its settings.
+PARTNER_PROFILE_UPDATED = audit_verb(
+    "partner.profile_updated",
+    _("Updated the company profile of <strong>{target}</strong>"),
+    when={"fields": _("Updated the company profile of <strong>{target}</strong>: {fields}")},
+)
+PROFILE_SETTINGS_CHANGED = audit_verb(
+    "partner.profile_settings_changed",
+    _("Changed the required partner profile fields"),
+)
+# Events a partner's own people cause in the portal.
+EVENT_SOURCES.setdefault("portal", _("Portal"))
+PROFILE_COMPLETED_EVENT = event_type("profile.completed", _("Completed the partner profile"))
+PORTAL_ACCESS_CONFIRMED_EVENT = event_type(
+    "portal.access_confirmed", _("Signed in to the portal for the first time")
+)

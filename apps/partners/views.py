@@ -29,6 +29,7 @@ from apps.partners.selectors import (
     partner_explorer_export_rows,
     partner_explorer_page_rows,
     partner_explorer_queryset,
+    partner_profile_summary,
     partner_types_for,
     partner_users_of,
 )
@@ -226,6 +227,8 @@ def partner_detail(request: PartnerRequest, partner_id: int) -> HttpResponse:
             "status_events": partner_status_events(account),
             "domains": list(account.domains.filter(tenant=request.tenant)),
             "users": list(partner_users_of(tenant=request.tenant, account=account)),
+            # The company profile card (issue 12): two queries (settings, profile).
+            "profile_summary": partner_profile_summary(tenant=request.tenant, account=account),
             "timeline": list(
                 audit_events_for_partner(tenant=request.tenant, partner_id=account.pk)
             ),
