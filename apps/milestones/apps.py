@@ -9,5 +9,9 @@ class MilestonesConfig(AppConfig):
     def ready(self) -> None:
         # The Partner Explorer's milestones filters (apps/partners/explorer_registry.py).
         from apps.milestones.explorer import explorer_register
+        from apps.milestones.services.tracks_start import track_for_new_partner_type
+        from apps.partners.services.catalog import partner_type_created_hook_register
 
         explorer_register()
+        # A partner type added in the console starts on a copy of the closest track.
+        partner_type_created_hook_register(track_for_new_partner_type)

@@ -1,7 +1,8 @@
 """The Partner Explorer's "overdue" filter (registered in MilestonesConfig.ready through
 apps/partners/explorer_registry.py): partners with an overdue milestone (open, due date
 passed: the console home's count), with an open alert (the alert inbox's Open tab: open and
-not snoozed), or with nothing overdue."""
+not snoozed), with nothing overdue, or not tracked at all (no milestone tracking: their type
+has no track, or tracking never started)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from apps.milestones.models import Alert, AlertStatus, PartnerMilestone
+from apps.milestones.models import Alert, AlertStatus, PartnerMilestone, PartnerTrack
 from apps.milestones.selectors.alerts import not_snoozed
 from apps.partners.explorer_registry import Choices, explorer_filter_register
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 OVERDUE = "overdue"
 OPEN_ALERT = "alert"
 ON_TRACK = "on_track"
+NOT_TRACKED = "not_tracked"
 
 
 def overdue_choices(tenant: Tenant) -> Choices:
@@ -31,6 +33,7 @@ def overdue_choices(tenant: Tenant) -> Choices:
         (OVERDUE, _("Overdue milestone")),
         (OPEN_ALERT, _("Open alert")),
         (ON_TRACK, _("Nothing overdue")),
+        (NOT_TRACKED, _("Not tracked")),
     ]
 
 
@@ -45,6 +48,9 @@ def overdue_apply(
         return queryset.filter(Exists(overdue))
     if value == ON_TRACK:
         return queryset.filter(~Exists(overdue))
+    if value == NOT_TRACKED:
+        tracked = PartnerTrack.objects.filter(tenant=tenant, account=OuterRef("pk"))
+        return queryset.filter(~Exists(tracked))
     if value == OPEN_ALERT:
         alerts = Alert.objects.filter(
             not_snoozed(timezone.localdate(now)),

@@ -37,4 +37,33 @@ def samples(program):
     if alert is not None:
         result["alerts:acknowledge"] = {"alert_id": alert.pk}
         result["alerts:snooze"] = {"alert_id": alert.pk}
+    result.update(_tracks_editor_samples(program))
     return result
+
+
+def _tracks_editor_samples(program):
+    """The milestone tracks editor (/console/settings/milestones/<track_id>/…)."""
+    from apps.milestones.models import AlertRule, Milestone, Track
+    from apps.partners.models import PartnerType
+
+    track = Track.objects.filter(tenant=program.tenant).order_by("pk").first()
+    if track is None:
+        return {}
+    milestone = Milestone.objects.filter(tenant=program.tenant, track=track).first()
+    rule = AlertRule.objects.filter(tenant=program.tenant, milestone__track=track).first()
+    partner_type = PartnerType.objects.filter(tenant=program.tenant).first()
+    on_track = {"track_id": track.pk}
+    on_milestone = {**on_track, "milestone_id": milestone.pk}
+    return {
+        "milestones_settings:start": {"type_id": partner_type.pk},
+        **{
+            f"milestones_settings:{name}": on_track
+            for name in ("track", "settings", "activation", "stop", "milestone_add")
+        },
+        **{
+            f"milestones_settings:{name}": on_milestone
+            for name in ("milestone_edit", "completion", "milestone_remove", "rule_add")
+        },
+        "milestones_settings:rule_edit": {**on_track, "rule_id": rule.pk},
+        "milestones_settings:rule_retire": {**on_track, "rule_id": rule.pk},
+    }

@@ -27,6 +27,19 @@ from apps.milestones.services.setup import (
     partner_track_switch,
 )
 from apps.milestones.services.sweep import SweepResult, milestone_sweep_all_tenants
+from apps.milestones.services.tracks_edit import (
+    milestone_completion_update,
+    milestone_update,
+    track_activation_set,
+    track_settings_update,
+)
+from apps.milestones.services.tracks_milestones import (
+    milestone_add_custom,
+    milestone_add_standard,
+    milestone_remove,
+)
+from apps.milestones.services.tracks_rules import rule_add, rule_retire, rule_update
+from apps.milestones.services.tracks_start import track_copy, track_start, track_stop
 
 __all__ = [
     "ACTIVITIES",
@@ -41,12 +54,25 @@ __all__ = [
     "alert_digest_send",
     "alert_snooze",
     "business_plan_document",
+    "milestone_add_custom",
+    "milestone_add_standard",
     "milestone_check_off",
+    "milestone_completion_update",
     "milestone_event_record",
     "milestone_sweep_all_tenants",
+    "milestone_remove",
     "milestone_template_install",
+    "milestone_update",
     "partner_activity_log",
     "partner_track_start",
     "partner_track_switch",
     "review_record",
+    "rule_add",
+    "rule_retire",
+    "rule_update",
+    "track_activation_set",
+    "track_copy",
+    "track_settings_update",
+    "track_start",
+    "track_stop",
 ]

@@ -55,14 +55,30 @@ def past_due_if_rule_day(*, rule_id: int, new_day: int, now: datetime) -> int:
         JOIN milestones_alertrule r ON r.id = c.rule_id
         WHERE c.rule_id = %(rule)s AND c.fired_at IS NULL AND c.satisfied_at IS NULL
           AND c.due_at + make_interval(days => %(day)s - r.day) <= %(now)s
+          AND c.due_at > %(now)s
         """,
         {"rule": rule_id, "day": new_day, "now": now},
     )
     return int(rows[0][0])
 
 
-def past_due_if_added(*, track_id: int, day: int, now: datetime) -> int:
-    """How many partners on the track would have a new rule at `day` already past due."""
+def past_due_if_added(
+    *, track_id: int, day: int, now: datetime, milestone_id: int | None = None
+) -> int:
+    """How many partners on the track would have a new rule at `day` already past due
+    (with `milestone_id`: only those whose milestone is still open, the ones it could
+    alert about)."""
+    if milestone_id is not None:
+        rows = statements._fetch(
+            """
+            SELECT count(*) FROM milestones_partnermilestone pm
+            JOIN milestones_partnertrack pt ON pt.id = pm.partner_track_id
+            WHERE pm.milestone_id = %(milestone)s AND pm.completed_at IS NULL
+              AND pt.enrolled_at + make_interval(days => %(day)s) <= %(now)s
+            """,
+            {"milestone": milestone_id, "day": day, "now": now},
+        )
+        return int(rows[0][0])
     rows = statements._fetch(
         """
         SELECT count(*) FROM milestones_partnertrack pt
@@ -89,8 +105,13 @@ def rule_day_moved(
         """,
         {"rule": rule_id, "delta": new_day - old_day},
     )
+    # Only the checkpoints the move made past due: one already due under the old day is
+    # raised by the next sweep as it would have been (no alert lost).
     past = _waive_or_keep(
-        where="c.rule_id = %(rule)s", params={"rule": rule_id}, now=now, raise_past=raise_past
+        where="c.rule_id = %(rule)s AND c.due_at - make_interval(days => %(delta)s) > %(now)s",
+        params={"rule": rule_id, "delta": new_day - old_day},
+        now=now,
+        raise_past=raise_past,
     )
     return {"moved": len(moved), "past_due": past}
 
@@ -116,10 +137,38 @@ def rule_added(*, rule_id: int, now: datetime, raise_past: bool) -> dict[str, in
         """,
         {"rule": rule_id},
     )
+    # A retired rule taken back: the checkpoints its retirement waived that are not due yet
+    # are open again (those past due stay waived).
+    reopened = statements._fetch(
+        """
+        UPDATE milestones_alertcheckpoint c
+           SET fired_at = NULL, outcome = ''
+         WHERE c.rule_id = %(rule)s AND c.outcome = 'waived' AND c.due_at > %(now)s
+           AND NOT EXISTS (SELECT 1 FROM milestones_alert a WHERE a.checkpoint_id = c.id)
+        RETURNING c.account_id
+        """,
+        {"rule": rule_id, "now": now},
+    )
+    # A rule with events of its own ("no attempt at day 30") is satisfied at once for the
+    # partners who already have one of them (else it would alert on day N regardless).
+    own = statements._fetch(
+        """
+        SELECT DISTINCT c.account_id FROM milestones_alertcheckpoint c
+        JOIN milestones_alertrule r ON r.id = c.rule_id
+        WHERE c.rule_id = %(rule)s AND r.condition = 'missing'
+          AND cardinality(r.event_types) > 0 AND c.satisfied_at IS NULL AND c.fired_at IS NULL
+        """,
+        {"rule": rule_id},
+    )
+    if own:
+        statements.apply_events(
+            events=partner_event_rows_all_tenants(account_ids=sorted(row[0] for row in own)),
+            now=now,
+        )
     past = _waive_or_keep(
         where="c.rule_id = %(rule)s", params={"rule": rule_id}, now=now, raise_past=raise_past
     )
-    return {"created": len(created), "past_due": past}
+    return {"created": len(created), "reopened": len(reopened), "past_due": past}
 
 
 def rule_retired(*, rule_id: int, now: datetime) -> int:

@@ -10,6 +10,7 @@ audit event with the values before and after.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from django.db import IntegrityError, transaction
@@ -26,6 +27,20 @@ from apps.tenancy.models import Membership, Role, Tenant
 
 Direction = Literal["up", "down"]
 TYPE_NAME_MAX_LENGTH = 100
+
+
+# Run with (tenant=, actor=, partner_type=) inside the transaction that adds a type, so a
+# higher layer can set it up at once (milestones starts it on a copy of the closest track).
+# Filled by those layers' AppConfig.ready (as `portal_gate_register`).
+PartnerTypeCreatedHook = Callable[..., Any]
+PARTNER_TYPE_CREATED_HOOKS: list[PartnerTypeCreatedHook] = []
+
+
+def partner_type_created_hook_register(hook: PartnerTypeCreatedHook) -> PartnerTypeCreatedHook:
+    """Run `hook` whenever a program admin adds a partner type (idempotent)."""
+    if hook not in PARTNER_TYPE_CREATED_HOOKS:
+        PARTNER_TYPE_CREATED_HOOKS.append(hook)
+    return hook
 
 
 class CatalogNameTaken(PartnerError):
@@ -106,6 +121,8 @@ def partner_type_create(*, tenant: Tenant, actor: Any, name: str) -> PartnerType
         partner_type=partner_type,
         data={"from": None, "to": {"name": name, "position": position}},
     )
+    for hook in PARTNER_TYPE_CREATED_HOOKS:
+        hook(tenant=tenant, actor=actor, partner_type=partner_type)
     return partner_type
 
 
