@@ -3,6 +3,7 @@
 EVENT_TYPE_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$"
 RESERVED_PREFIXES = ("onboarding.", "milestone.")
 MAX_DATA_BYTES = 16_384
+MAX_USER_EMAIL = 254
 
 _ERROR = {
     "type": "object",
@@ -66,7 +67,10 @@ def openapi_document(*, server_url: str) -> dict:
                         "Send an `Idempotency-Key` header with every request: retrying a "
                         "request with the same key records one event and answers 200 with the "
                         "event first recorded. Identify the partner by `partner_id` or by one "
-                        "of its email domains (`partner_domain`)."
+                        "of its email domains (`partner_domain`). Name the partner's user the "
+                        "event is for with `user` (their email): a certification passed or a "
+                        "module completed then counts for that user (the 90-day review shows "
+                        "orientation completion per user) and for the account."
                     ),
                     "parameters": [
                         {
@@ -91,6 +95,15 @@ def openapi_document(*, server_url: str) -> dict:
                                             "reference": "sales",
                                             "occurred_at": "2026-03-02T14:30:00Z",
                                             "data": {"course": "Sales Foundations", "score": 92},
+                                        },
+                                    },
+                                    "module": {
+                                        "summary": "An orientation module completed by a user",
+                                        "value": {
+                                            "partner_domain": "contoso.test",
+                                            "type": "module.completed",
+                                            "reference": "lms:program-basics",
+                                            "user": "dana@contoso.test",
                                         },
                                     },
                                     "deal": {
@@ -175,6 +188,18 @@ def openapi_document(*, server_url: str) -> dict:
                             "type": "object",
                             "description": f"Free JSON, at most {MAX_DATA_BYTES} bytes.",
                         },
+                        "user": {
+                            "type": "string",
+                            "format": "email",
+                            "maxLength": MAX_USER_EMAIL,
+                            "description": (
+                                "Optional: the email of the partner's user the event is for. "
+                                "It must be an active user of that partner account (else 400, "
+                                "field `user`); the event is recorded as theirs, so it counts "
+                                "for them and for the account. Without it the event counts "
+                                "for the account only."
+                            ),
+                        },
                     },
                     "oneOf": [{"required": ["partner_id"]}, {"required": ["partner_domain"]}],
                 },
@@ -190,6 +215,11 @@ def openapi_document(*, server_url: str) -> dict:
                         "reference": {"type": "string"},
                         "data": {"type": "object"},
                         "source": {"type": "string", "const": "api"},
+                        "user": {
+                            "type": ["string", "null"],
+                            "format": "email",
+                            "description": "The partner's user the event is for, if any.",
+                        },
                         "milestones_completed": {
                             "type": "array",
                             "items": {"type": "string"},

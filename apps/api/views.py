@@ -8,6 +8,8 @@ import re
 from datetime import timedelta
 from functools import wraps
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.http import Http404, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from apps.api.openapi import (
     EVENT_TYPE_PATTERN,
     MAX_DATA_BYTES,
+    MAX_USER_EMAIL,
     RESERVED_PREFIXES,
     openapi_document,
 )
@@ -24,13 +27,14 @@ from apps.api.services import api_key_authenticate
 from apps.milestones.models import Milestone
 from apps.milestones.services import milestone_event_record
 from apps.partners.models import PartnerAccount, PartnerDomain, PartnerStatus
+from apps.partners.selectors import partner_users_of
 from apps.tenancy.selectors import tenant_absolute_url
 
 API_KEY = "api_key"  # the access rule of the API's views (not session-based)
 MAX_IDEMPOTENCY_KEY = 96
 FUTURE_TOLERANCE = timedelta(minutes=5)
 _TYPE_RE = re.compile(EVENT_TYPE_PATTERN)
-_FIELDS = {"partner_id", "partner_domain", "type", "occurred_at", "reference", "data"}
+_FIELDS = {"partner_id", "partner_domain", "type", "occurred_at", "reference", "data", "user"}
 
 
 def _error(status: int, code: str, message: str, fields: dict | None = None, **headers):
@@ -156,6 +160,14 @@ def _validate(payload) -> tuple[dict, dict]:
     else:
         clean["reference"] = reference.strip()
 
+    user = payload.get("user")
+    if user is not None:
+        valid = isinstance(user, str) and len(user) <= MAX_USER_EMAIL
+        if not valid or not _email_valid(user.strip()):
+            errors.setdefault("user", []).append("An email address, like dana@contoso.com.")
+        else:
+            clean["user"] = user.strip().lower()
+
     data = payload.get("data", {})
     if not isinstance(data, dict):
         errors.setdefault("data", []).append("A JSON object.")
@@ -164,6 +176,28 @@ def _validate(payload) -> tuple[dict, dict]:
     else:
         clean["data"] = data
     return clean, errors
+
+
+def _email_valid(value: str) -> bool:
+    try:
+        validate_email(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def _partner_user(tenant, account: PartnerAccount, email: str):
+    """The active user of the partner account with that email, or None."""
+    link = (
+        partner_users_of(tenant=tenant, account=account)
+        .filter(
+            membership__is_active=True,
+            membership__user__is_active=True,
+            membership__user__email__iexact=email,
+        )
+        .first()
+    )
+    return link.membership.user if link else None
 
 
 def _partner(tenant, clean: dict) -> PartnerAccount | None:
@@ -187,6 +221,7 @@ def _event_json(event, *, completed: list[str], resolved: int) -> dict:
         "reference": event.reference,
         "data": event.data,
         "source": event.source,
+        "user": event.recorded_by.email if event.recorded_by_id else None,
         "milestones_completed": completed,
         "alerts_resolved": resolved,
     }
@@ -220,11 +255,24 @@ def api_events(request):
             "partner_suspended",
             "This partner is suspended: its events complete nothing until it is reactivated.",
         )
+    user = None
+    if "user" in clean:
+        user = _partner_user(request.tenant, account, clean["user"])
+        if user is None:
+            return _error(
+                400,
+                "invalid_request",
+                "The request is not valid.",
+                {"user": ["Not an active user of this partner account."]},
+            )
     result = milestone_event_record(
         tenant=request.tenant,
         account_id=account.pk,
         type=clean["type"],
         source="api",
+        # The user the event is for: it counts for them (e.g. their orientation share) and
+        # for the account.
+        actor=user,
         occurred_at=clean.get("occurred_at"),
         reference=clean["reference"],
         data=clean["data"],
@@ -235,6 +283,7 @@ def api_events(request):
         event.account_id != account.pk
         or event.type != clean["type"]
         or event.reference != clean["reference"][:200]
+        or event.recorded_by_id != (user.pk if user else None)
     ):
         return _error(
             422,

@@ -6,10 +6,12 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from apps.milestones.models import PlanItemOwner
 from apps.milestones.selectors.alerts import AGES, INBOX_STATUSES, InboxFilters
 from apps.milestones.services import ACTIVITIES, QBR_CADENCES
+from apps.milestones.services.events import DEAL_ACTIVITIES, REVIEW_DATE_ACTIVITIES
 
 if TYPE_CHECKING:
     from apps.milestones.models import AlertRule
@@ -95,6 +97,17 @@ class ActivityForm(forms.Form):
     occurred_on = forms.DateField(
         label="On", widget=forms.DateInput(attrs={"type": "date"}), required=False
     )
+    # Required for deal activities: ties the deal's later events to its registration.
+    deal_reference = forms.CharField(
+        label=_("Deal reference"),
+        required=False,
+        max_length=200,
+        help_text=_("The deal's id in your deal desk or CRM, e.g. DR-1042."),
+    )
+    # Required for "90-day review scheduled": the day the review will be held.
+    review_on = forms.DateField(
+        label=_("Review date"), widget=forms.DateInput(attrs={"type": "date"}), required=False
+    )
     note = forms.CharField(
         label="Note",
         required=False,
@@ -104,13 +117,35 @@ class ActivityForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["occurred_on"].widget.attrs["max"] = timezone.localdate().isoformat()
+        today = timezone.localdate().isoformat()
+        self.fields["occurred_on"].widget.attrs["max"] = today
+        self.fields["review_on"].widget.attrs["min"] = today
 
     def clean_occurred_on(self) -> date | None:
         day: date | None = self.cleaned_data.get("occurred_on")
         if day and day > timezone.localdate():
             raise forms.ValidationError("That date is in the future.")
         return day
+
+    def clean_deal_reference(self) -> str:
+        reference: str = self.cleaned_data.get("deal_reference") or ""
+        return reference.strip()
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        activity = data.get("activity")
+        missing_reference = not data.get("deal_reference") and "deal_reference" not in self.errors
+        if activity in DEAL_ACTIVITIES and missing_reference:
+            self.add_error("deal_reference", _("Give the deal's reference."))
+        if activity in REVIEW_DATE_ACTIVITIES:
+            review_on: date | None = data.get("review_on")
+            if review_on is None:
+                if "review_on" not in self.errors:
+                    self.add_error("review_on", _("Give the review's date."))
+            elif review_on < timezone.localdate():
+                self.add_error("review_on", _("The review date is in the past."))
+        return data
 
 
 class TrackStartForm(forms.Form):

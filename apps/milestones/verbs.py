@@ -51,7 +51,7 @@ TRACK_REMOVED = audit_verb(
 # Partner events ----------------------------------------------------------------------------
 
 CHECKED_OFF_EVENT = event_type("milestone.checked_off", _("Milestone checked off"))
-from apps.partners.verbs import PROFILE_COMPLETED_EVENT  # noqa: E402, F401  (declared once, there)
+from apps.partners.verbs import PROFILE_COMPLETED_EVENT as PROFILE_COMPLETED_EVENT  # noqa: E402
 
 CALL_LOGGED_EVENT = event_type("call.logged", _("Call logged"))
 REVIEW_SCHEDULED_EVENT = event_type("review.scheduled", _("90-day review scheduled"))

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -33,9 +33,9 @@ from apps.milestones.selectors.alerts import (
     alert_rules_for,
     alert_status_counts,
 )
+from apps.milestones.selectors.deals import partner_deals
 from apps.milestones.selectors.review import review_package
 from apps.milestones.selectors.timeline import partner_events_recent, partner_milestone_timeline
-from apps.milestones.selectors.tracks import milestone_tracks_overview
 from apps.milestones.services import (
     AlertError,
     MilestoneError,
@@ -50,7 +50,7 @@ from apps.milestones.services import (
 )
 from apps.partners.access import console_partner_view
 from apps.partners.selectors import channel_managers_for, partner_types_for
-from apps.tenancy.access import console_admin_view, console_view
+from apps.tenancy.access import console_view
 from apps.tenancy.models import Role
 
 if TYPE_CHECKING:
@@ -227,13 +227,27 @@ def alert_snooze_view(request: MemberRequest, alert_id: int) -> HttpResponse:
 # --- A partner's Milestones tab ------------------------------------------------------------
 
 
+def _tracks_editor_url() -> str:
+    """Where orientation items are chosen: the tracks editor (its URL name, or the settings
+    page it replaces)."""
+    for name in ("milestone_settings:tracks", "milestones_settings:tracks"):
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            continue
+    return ""
+
+
 def _tab_context(request: MemberRequest, account: PartnerAccount, **extra: Any) -> dict[str, Any]:
+    timeline = partner_milestone_timeline(tenant=request.tenant, account=account)
     return {
         "nav": "partners",
         "tab": "milestones",
         "account": account,
-        "timeline": partner_milestone_timeline(tenant=request.tenant, account=account),
+        "timeline": timeline,
         "events": partner_events_recent(tenant=request.tenant, account=account),
+        "deals": partner_deals(tenant=request.tenant, account=account) if timeline else [],
+        "tracks_editor_url": _tracks_editor_url(),
         "activity_form": extra.pop("activity_form", None) or ActivityForm(),
         "start_form": extra.pop("start_form", None) or TrackStartForm(),
         "now": timezone.now(),
@@ -261,6 +275,8 @@ def milestones_log(request: PartnerRequest, partner_id: int) -> HttpResponse:
                 activity=form.cleaned_data["activity"],
                 occurred_at=_moment(form.cleaned_data["occurred_on"]),
                 note=form.cleaned_data["note"],
+                deal_reference=form.cleaned_data["deal_reference"],
+                review_on=form.cleaned_data["review_on"],
             )
         except MilestoneError as exc:
             form.add_error(None, str(exc))
@@ -349,6 +365,7 @@ def _review_context(
         "item_formset": forms.get("item_formset") or PlanItemFormSet(prefix="items"),
         "now": timezone.now(),
         "held": held,
+        "tracks_editor_url": _tracks_editor_url(),
     }
 
 
@@ -429,13 +446,4 @@ def review_plan_view(request: PartnerRequest, partner_id: int) -> HttpResponse:
     )
 
 
-# --- Program settings ----------------------------------------------------------------------
-
-
-@console_admin_view
-def tracks_view(request: MemberRequest) -> HttpResponse:
-    return render(
-        request,
-        "milestones/tracks.html",
-        {"nav": "alerts", **milestone_tracks_overview(tenant=request.tenant)},
-    )
+# Program settings: the milestone tracks editor is in views_tracks.py.

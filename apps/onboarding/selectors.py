@@ -7,7 +7,7 @@ and filters on it explicitly (the scoped managers fail closed).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import (
     Count,
@@ -382,10 +382,32 @@ def enrollment_rows_all_tenants(
     )
 
 
-def action_rows_all_tenants() -> QuerySet[Action, dict[str, Any]]:
+class ActionRow(TypedDict):
+    id: int
+    stage_id: int
+    tenant_id: int
+
+
+def action_rows_all_tenants() -> QuerySet[Action, ActionRow]:
     """Every live (not archived) action as rows (id, stage_id, tenant_id), unordered, for a
     higher layer's set-based statement to join by stage (milestones counts a stage's actions
     as a track's orientation items)."""
     with scopes_disabled():
         rows = Action.objects.order_by()
     return rows.filter(archived_at__isnull=True).values("id", "stage_id", "tenant_id")
+
+
+def live_action_ids_by_stage(*, tenant: Tenant, stage_ids: list[int]) -> dict[int, list[int]]:
+    """The live (not archived) action ids of each stage, in pipeline order, in one query
+    (milestones counts a stage's actions as a track's orientation items)."""
+    found: dict[int, list[int]] = {stage_id: [] for stage_id in stage_ids}
+    if not stage_ids:
+        return found
+    rows = (
+        Action.objects.filter(tenant=tenant, stage_id__in=stage_ids, archived_at__isnull=True)
+        .order_by("stage_id", "position", "id")
+        .values_list("stage_id", "id")
+    )
+    for stage_id, action_id in rows:
+        found[stage_id].append(action_id)
+    return found

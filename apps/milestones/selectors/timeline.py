@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, TypedDict
 
 from django.utils import timezone
 
+from apps.milestones import verbs
 from apps.milestones.models import (
     Alert,
     AlertRule,
+    CompletionKind,
     Milestone,
     PartnerMilestone,
     PartnerTrack,
@@ -27,6 +29,10 @@ if TYPE_CHECKING:
 REVIEW_DAY = 75
 
 
+# Milestones measured by a percentage (`PartnerMilestone.progress`, kept by the sweep).
+MEASURED = frozenset({CompletionKind.SHARE, CompletionKind.ALL_EVENTS})
+
+
 @dataclass
 class MilestoneRow:
     item: PartnerMilestone
@@ -35,6 +41,46 @@ class MilestoneRow:
     for_activation: bool
     rules: list[AlertRule] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
+
+    @property
+    def measured(self) -> bool:
+        """Completed by a percentage: the tab shows a progress bar."""
+        return self.milestone.completion in MEASURED
+
+    @property
+    def items_chosen(self) -> bool:
+        """False for a SHARE milestone with nothing to measure (no items, no stage)."""
+        milestone = self.milestone
+        if milestone.completion != CompletionKind.SHARE:
+            return True
+        return bool(milestone.items) or milestone.stage_id is not None
+
+    @property
+    def is_review(self) -> bool:
+        """The 90-day review milestone: held on `review.held`, or alerted when no review is
+        scheduled."""
+        return verbs.REVIEW_HELD_EVENT in self.milestone.event_types or any(
+            verbs.REVIEW_SCHEDULED_EVENT in rule.event_types for rule in self.rules
+        )
+
+
+@dataclass
+class ReviewSchedule:
+    """The latest `review.scheduled` event: the review's date when the event gives one."""
+
+    event: PartnerEvent
+    review_on: date | None
+
+
+def review_schedule_of(event: PartnerEvent | None) -> ReviewSchedule | None:
+    if event is None:
+        return None
+    data = event.data if isinstance(event.data, dict) else {}
+    try:
+        review_on = date.fromisoformat(str(data.get("review_on") or ""))
+    except ValueError:
+        review_on = None
+    return ReviewSchedule(event=event, review_on=review_on)
 
 
 def _state(item: PartnerMilestone, now: datetime) -> str:
@@ -76,6 +122,7 @@ class MilestoneTimeline(TypedDict):
     activation_rows: list[MilestoneRow]
     open_alerts: int
     review_ready_at: datetime
+    review_schedule: ReviewSchedule | None
 
 
 def partner_milestone_timeline(
@@ -139,6 +186,14 @@ def partner_milestone_timeline(
         "activation_rows": [r for r in rows if r.for_activation],
         "open_alerts": sum(len(r.alerts) for r in rows),
         "review_ready_at": partner_track.enrolled_at + timedelta(days=REVIEW_DAY),
+        "review_schedule": review_schedule_of(
+            PartnerEvent.objects.filter(
+                tenant=tenant, account=account, type=verbs.REVIEW_SCHEDULED_EVENT
+            )
+            .select_related("recorded_by")
+            .order_by("-occurred_at", "-id")
+            .first()
+        ),
     }
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _g
+from django.utils.translation import gettext_lazy as _
 
 from apps.audit.services import audit_record
 from apps.milestones import verbs
@@ -21,10 +24,12 @@ from apps.partners.services import partner_event_record
 from apps.tenancy.models import STAFF_ROLES, Membership, Tenant
 
 if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
+
     from apps.accounts.models import User
 
 # What a CAM can log on the partner's Milestones tab: key -> (event type, reference, label).
-ACTIVITIES: dict[str, tuple[str, str, str]] = {
+ACTIVITIES: dict[str, tuple[str, str, str | _StrPromise]] = {
     "welcome_call": (verbs.CALL_LOGGED_EVENT, "welcome", "Welcome call held"),
     "call": (verbs.CALL_LOGGED_EVENT, "", "Call with the partner"),
     "review_scheduled": (verbs.REVIEW_SCHEDULED_EVENT, "", "90-day review scheduled"),
@@ -51,10 +56,18 @@ ACTIVITIES: dict[str, tuple[str, str, str]] = {
         "Technical certification passed",
     ),
     "deal_registered": (verbs.DEAL_REGISTERED_EVENT, "", "Deal registered"),
+    "deal_approved": (verbs.DEAL_APPROVED_EVENT, "", _("Deal approved")),
+    "deal_rejected": (verbs.DEAL_REJECTED_EVENT, "", _("Deal rejected")),
+    "deal_progressed": (verbs.DEAL_PROGRESSED_EVENT, "", _("Deal progressed")),
     "mdf_requested": (verbs.MDF_REQUESTED_EVENT, "", "MDF request submitted"),
     "campaign_started": (verbs.CAMPAIGN_STARTED_EVENT, "", "Co-marketing campaign started"),
     "solution_design": (verbs.SOLUTION_DESIGN_HELD_EVENT, "", "Joint solution design session held"),
 }
+# Deal activities need the deal's reference (its id in the deal desk, or one the CAM keeps):
+# the reference ties a deal's later events to its registration.
+DEAL_ACTIVITIES = frozenset(k for k, v in ACTIVITIES.items() if v[0].startswith(verbs.DEAL_PREFIX))
+# "90-day review scheduled" needs the review's date (today or later), kept as `review_on`.
+REVIEW_DATE_ACTIVITIES = frozenset({"review_scheduled"})
 
 
 @dataclass
@@ -123,14 +136,38 @@ def partner_activity_log(
     activity: str,
     occurred_at: datetime | None = None,
     note: str = "",
+    deal_reference: str = "",
+    review_on: date | None = None,
 ) -> EventResult:
-    """A CAM logs something that happened with the partner (a call, a review scheduled…)."""
+    """A CAM logs something that happened with the partner (a call, a review scheduled…).
+
+    Deal activities need the deal's `reference`; "90-day review scheduled" needs the
+    review's date `review_on` (today or later), kept in the event's data."""
     _require_staff(tenant=tenant, actor=actor)
     if activity not in ACTIVITIES:
         raise MilestoneError("Choose what happened.")
     if occurred_at is not None and occurred_at > timezone.now():
         raise MilestoneError("That date is in the future.")
     type_, reference, label = ACTIVITIES[activity]
+    text = str(label)
+    data: dict[str, Any] = {}
+    if activity in DEAL_ACTIVITIES:
+        given = deal_reference.strip()
+        if not given:
+            raise MilestoneError(_g("Give the deal's reference."))
+        if len(given) > 200:
+            raise MilestoneError(_g("A deal reference has at most 200 characters."))
+        reference = given
+        text = f"{text}: {given}"
+    if activity in REVIEW_DATE_ACTIVITIES:
+        if review_on is None:
+            raise MilestoneError(_g("Give the review's date."))
+        if review_on < timezone.localdate():
+            raise MilestoneError(_g("The review date is in the past."))
+        data["review_on"] = review_on.isoformat()
+        text = _g("90-day review scheduled for %(date)s") % {
+            "date": date_format(review_on, "j M Y")
+        }
     result = milestone_event_record(
         tenant=tenant,
         account_id=account.pk,
@@ -139,7 +176,7 @@ def partner_activity_log(
         actor=actor,
         occurred_at=occurred_at,
         reference=reference,
-        data={"label": label, **({"note": note.strip()} if note.strip() else {})},
+        data={"label": text, **data, **({"note": note.strip()} if note.strip() else {})},
     )
     audit_record(
         tenant=tenant,
@@ -147,7 +184,13 @@ def partner_activity_log(
         verb=verbs.ACTIVITY_LOGGED,
         target=account,
         partner_id=account.pk,
-        data={"activity": label, "type": type_, "note": note.strip()[:500]},
+        data={
+            "activity": text,
+            "type": type_,
+            "note": note.strip()[:500],
+            **({"reference": reference} if reference else {}),
+            **data,
+        },
     )
     return result
 
