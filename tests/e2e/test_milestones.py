@@ -33,6 +33,7 @@ def program(milestone_template, acme):
             enrolled_at=now - timedelta(days=20),
         )
         for day, type_, reference, data in [
+            (1, "portal.access_confirmed", "", {}),
             (2, "profile.completed", "", {}),
             (19, "certification.attempted", "sales", {"course": "Sales Foundations"}),
             (26, "certification.passed", "sales", {"course": "Sales Foundations", "score": 88}),
@@ -84,7 +85,7 @@ def test_a_cam_works_the_alert_inbox_and_prepares_the_review(program, page, site
     expect(technical.locator(".badge", has_text="Acknowledged")).to_be_visible()
 
     # Snooze another until next Monday.
-    orientation = _row(page, partner, "Orientation not completed at day 14")
+    orientation = _row(page, partner, "Less than 50% of orientation completed at day 14")
     orientation.locator("summary", has_text="Snooze").click()
     expect(orientation.get_by_text("Hide this alert until…")).to_be_visible()
     screenshot("milestones-alert-snooze")
@@ -93,10 +94,10 @@ def test_a_cam_works_the_alert_inbox_and_prepares_the_review(program, page, site
 
     # Reloaded, the Open tab no longer lists them; the other tabs do.
     page.reload()
-    expect(_row(page, partner, "Orientation not completed at day 14")).to_have_count(0)
+    expect(_row(page, partner, "Less than 50% of orientation completed at day 14")).to_have_count(0)
     expect(_row(page, partner, "No technical certification attempt at day 45")).to_have_count(0)
     page.get_by_role("link", name="Snoozed").click()
-    expect(_row(page, partner, "Orientation not completed at day 14")).to_be_visible()
+    expect(_row(page, partner, "Less than 50% of orientation completed at day 14")).to_be_visible()
     page.get_by_role("link", name="Acknowledged").click()
     expect(_row(page, partner, "No technical certification attempt at day 45")).to_be_visible()
 

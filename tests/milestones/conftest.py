@@ -4,7 +4,7 @@ import pytest
 import time_machine
 from django_scopes import scope
 
-from apps.milestones.models import Alert, PartnerMilestone
+from apps.milestones.models import Alert, Milestone, PartnerMilestone
 from apps.milestones.services import milestone_sweep_all_tenants
 from tests.milestones.factories import PartnerTrackFactory
 from tests.onboarding.conftest import journey  # noqa: F401 - shared fixture
@@ -43,6 +43,34 @@ def item(program, key, account=None):
             account=account or program.partner,
             milestone__key=key,
         )
+
+
+def orientation_stage(program, partner_type="Reseller / VAR", actions=5):
+    """A pipeline stage of `actions` actions, named as the orientation of `partner_type`'s
+    track (what the tracks editor sets). Returns the stage's action ids, in order."""
+    from apps.onboarding.demo import ActionSpec, StageSpec, pipeline_build
+    from apps.onboarding.models import ActionType
+
+    with scope(tenant=program.tenant):
+        built = pipeline_build(
+            tenant=program.tenant,
+            actor=program.admin,
+            name=f"Orientation for {partner_type}",
+            stages=[
+                StageSpec(
+                    "Program orientation",
+                    [
+                        ActionSpec(f"Module {n}", ActionType.UPLOAD_DOCUMENT)
+                        for n in range(1, actions + 1)
+                    ],
+                )
+            ],
+        )
+        stage = built.stages[0]
+        Milestone.objects.filter(
+            tenant=program.tenant, track__partner_type__name=partner_type, key="orientation"
+        ).update(stage=stage)
+    return [built.actions[f"Module {n}"].pk for n in range(1, actions + 1)]
 
 
 @pytest.fixture

@@ -141,6 +141,14 @@ def test_every_alert_event_from_every_status(acme, event, status):
     assert (event in alert_cam_events(status)) is (allowed and event in ALERT_CAM_EVENTS)
     with time_machine.travel(day(7), tick=False), scope(tenant=acme.tenant):
         if event == "resolve":
+            # The milestone needs both signals: the first sign-in, then the full profile.
+            first = milestone_event_record(
+                tenant=acme.tenant,
+                account_id=acme.partner.pk,
+                type="portal.access_confirmed",
+                source="api",
+            )
+            assert first.resolved_alert_ids == []
             result = milestone_event_record(
                 tenant=acme.tenant,
                 account_id=acme.partner.pk,

@@ -1,10 +1,10 @@
-"""The seed-004 template every program starts from."""
+"""The seed-004 template every program starts from: each track holds its own copy."""
 
 import pytest
 from django_scopes import scope, scopes_disabled
 
-from apps.milestones.default_tracks import STANDARD_KEYS
-from apps.milestones.models import AlertRule, Milestone, Track, TrackMilestone
+from apps.milestones.default_tracks import STANDARD_KEYS, TRACKS
+from apps.milestones.models import AlertRule, Milestone, Track
 from apps.milestones.services import milestone_template_install
 from apps.partners.services import partner_types_install_defaults
 from apps.tenancy.services import tenant_create
@@ -33,51 +33,72 @@ WINDOWS = {
 }
 
 
+def _by_track(tenant):
+    """{partner type name: {key: milestone}} and {(type name, key): [rule days]}."""
+    milestones: dict[str, dict[str, Milestone]] = {}
+    for m in Milestone.objects.filter(tenant=tenant).select_related("track__partner_type"):
+        milestones.setdefault(m.track.partner_type.name, {})[m.key] = m
+    rules: dict[tuple[str, str], list[int]] = {}
+    for rule in AlertRule.objects.filter(tenant=tenant).select_related(
+        "milestone__track__partner_type"
+    ):
+        name = rule.milestone.track.partner_type.name
+        rules.setdefault((name, rule.milestone.key), []).append(rule.day)
+    return milestones, rules
+
+
 def test_a_new_program_starts_with_the_nine_milestones_and_their_triggers(acme):
     with scope(tenant=acme.tenant):
-        milestones = {m.key: m for m in Milestone.objects.filter(tenant=acme.tenant)}
-        rules = {}
-        for rule in AlertRule.objects.filter(tenant=acme.tenant).select_related("milestone"):
-            rules.setdefault(rule.milestone.key, []).append(rule.day)
+        milestones, rules = _by_track(acme.tenant)
     assert set(STANDARD_KEYS) == set(NINE)
     assert len(STANDARD_KEYS) == 9
-    for key, (phase, start, end, days) in NINE.items():
-        m = milestones[key]
-        assert (m.phase, m.window_from_day, m.window_to_day) == (phase, start, end), key
-        assert sorted(rules[key]) == days, key
-    assert milestones["welcome-call"].event_types == ["call.logged"]
-    assert milestones["welcome-call"].event_reference == "welcome"
-    assert set(milestones["first-marketing"].event_types) >= {"mdf.requested", "asset.downloaded"}
+    for name, own in milestones.items():
+        for key, (phase, start, end, days) in NINE.items():
+            if key not in own:
+                continue
+            m = own[key]
+            assert (m.phase, m.window_from_day, m.window_to_day) == (phase, start, end), key
+            assert sorted(rules[(name, key)]) == days, (name, key)
+    reseller = milestones["Reseller / VAR"]
+    assert reseller["welcome-call"].event_types == ["call.logged"]
+    assert reseller["welcome-call"].event_reference == "welcome"
+    assert set(reseller["first-marketing"].event_types) >= {"mdf.requested", "asset.downloaded"}
 
 
-def test_six_tracks_with_their_windows_sequences_and_critical_milestones(acme):
+def test_six_tracks_each_with_its_own_copy_of_the_milestones(acme):
     with scope(tenant=acme.tenant):
         tracks = {t.partner_type.name: t for t in Track.objects.filter(tenant=acme.tenant)}
-        links = list(
-            TrackMilestone.objects.filter(tenant=acme.tenant).select_related(
-                "track__partner_type", "milestone"
-            )
-        )
+        milestones, _rules = _by_track(acme.tenant)
     assert {name: t.activation_window_days for name, t in tracks.items()} == WINDOWS
     for track in tracks.values():
         assert len(track.priority_sequence) == 5
         assert track.critical_first_milestone
-    activation = {}
-    included = {}
-    for link in links:
-        name = link.track.partner_type.name
-        included.setdefault(name, set()).add(link.milestone.key)
-        if link.counts_for_activation:
-            activation.setdefault(name, set()).add(link.milestone.key)
+    activation = {
+        name: {key for key, m in own.items() if m.counts_for_activation}
+        for name, own in milestones.items()
+    }
     assert activation["Reseller / VAR"] == {"sales-certification", "first-deal"}
     assert activation["Managed Service Provider"] == {"technical-certification"}
     assert activation["Systems Integrator"] == {"technical-certification", "si-solution-design"}
     assert activation["Technology / Alliance"] == {"alliance-solution-brief", "first-marketing"}
-    assert len(activation["Distributor"]) == 2 and len(activation["Referral / Agent"]) == 2
-    # Every track holds the nine, except the technical certification "if required".
-    assert included["Reseller / VAR"] == set(NINE)
-    assert "technical-certification" not in included["Referral / Agent"]
-    assert "technical-certification" not in included["Distributor"]
+    assert activation["Distributor"] == {"distributor-order-workflow", "distributor-first-reseller"}
+    assert activation["Referral / Agent"] == {"referral-process", "referral-first-lead"}
+    # Each track: the nine (but the technical certification "if required") and its extras.
+    for spec in TRACKS:
+        expected = (set(NINE) - set(spec.excluded)) | {m.key for m in spec.extra}
+        assert set(milestones[spec.partner_type]) == expected, spec.partner_type
+    assert "technical-certification" not in milestones["Referral / Agent"]
+    assert "technical-certification" not in milestones["Distributor"]
+    # Copies, not shared rows: every milestone belongs to exactly one track.
+    ids = [m.pk for own in milestones.values() for m in own.values()]
+    assert len(ids) == len(set(ids))
+    assert (
+        milestones["Reseller / VAR"]["orientation"].pk
+        != milestones["Distributor"]["orientation"].pk
+    )
+    with scope(tenant=acme.tenant):
+        total = Milestone.objects.filter(tenant=acme.tenant).count()
+    assert total == sum(len(set(NINE) - set(s.excluded)) + len(s.extra) for s in TRACKS)
 
 
 def test_installing_again_changes_nothing(acme):
@@ -88,6 +109,21 @@ def test_installing_again_changes_nothing(acme):
     assert before == after
 
 
+def test_installing_again_keeps_a_tracks_edits(acme):
+    with scope(tenant=acme.tenant):
+        m = Milestone.objects.get(
+            tenant=acme.tenant, track__partner_type__name="Distributor", key="welcome-call"
+        )
+        Milestone.objects.filter(pk=m.pk).update(window_to_day=9)
+        milestone_template_install(tenant=acme.tenant)
+        m.refresh_from_db()
+        other = Milestone.objects.get(
+            tenant=acme.tenant, track__partner_type__name="Reseller / VAR", key="welcome-call"
+        )
+    assert m.window_to_day == 9
+    assert other.window_to_day == 5
+
+
 def test_an_existing_program_gets_the_template_from_the_install(db):
     with scopes_disabled():
         tenant = tenant_create(slug="old", name="Old program", hostnames=["old.localhost"])
@@ -95,4 +131,8 @@ def test_an_existing_program_gets_the_template_from_the_install(db):
         partner_types_install_defaults(tenant=tenant)
         created = milestone_template_install(tenant=tenant)
         assert created["tracks"] == 6
-        assert Milestone.objects.filter(tenant=tenant, key__in=STANDARD_KEYS).count() == 9
+        assert created["milestones"] == Milestone.objects.filter(tenant=tenant).count()
+        assert Milestone.objects.filter(tenant=tenant, key__in=STANDARD_KEYS).count() == sum(
+            len(set(STANDARD_KEYS) - set(s.excluded)) for s in TRACKS
+        )
+        assert milestone_template_install(tenant=tenant) == {"milestones": 0, "tracks": 0}

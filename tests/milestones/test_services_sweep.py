@@ -18,7 +18,14 @@ from apps.milestones.models import (
 )
 from apps.milestones.services import milestone_event_record, milestone_sweep_all_tenants
 from apps.partners.models import PartnerStatus
-from tests.milestones.conftest import alerts, day, item, start_tracking, sweep
+from tests.milestones.conftest import (
+    alerts,
+    day,
+    item,
+    orientation_stage,
+    start_tracking,
+    sweep,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +68,7 @@ def test_catch_up_after_downtime_raises_every_missed_alert_once(acme, tracked):
     expected = [
         "Profile incomplete at day 5",
         "Welcome call not logged at day 7",
-        "Orientation not completed at day 14",
+        "Less than 50% of orientation completed at day 14",
         "No sales certification attempt at day 30",
         "Sales certification not passed at day 45",
         "No technical certification attempt at day 45",
@@ -131,20 +138,26 @@ def test_an_event_after_the_alert_resolves_it(acme, tracked):
 def test_events_from_lower_layers_are_applied_by_the_sweep(acme, tracked):
     from apps.partners.services import partner_event_record
 
+    action_ids = orientation_stage(acme, actions=2)
+    label = "Less than 50% of orientation completed at day 14"
     sweep(day(15))
-    assert "Orientation not completed at day 14" in _labels(acme, status=AlertStatus.OPEN)
+    assert label in _labels(acme, status=AlertStatus.OPEN)
     # Onboarding records its own events (a lower layer cannot call milestones).
     with time_machine.travel(day(16), tick=False), scope(tenant=acme.tenant):
-        partner_event_record(
-            tenant=acme.tenant,
-            account_id=acme.partner.pk,
-            type="onboarding.completed",
-            source="onboarding",
-            reference="pipeline:1",
-        )
+        for action_id in action_ids:
+            partner_event_record(
+                tenant=acme.tenant,
+                account_id=acme.partner.pk,
+                type="onboarding.action_completed",
+                source="onboarding",
+                reference=f"action:{action_id}",
+            )
+    assert item(acme, "orientation").completed_at is None  # not applied yet
     result = sweep(day(16) + timedelta(minutes=1))
     assert result.milestones_completed == 1 and result.alerts_resolved == 1
-    assert item(acme, "orientation").completed_at == day(16)
+    orientation = item(acme, "orientation")
+    assert orientation.completed_at == day(16) and orientation.progress == 100
+    assert label in _labels(acme, status=AlertStatus.RESOLVED)
 
 
 def test_content_downloads_become_events_that_complete_milestones(acme, tracked):
@@ -153,7 +166,7 @@ def test_content_downloads_become_events_that_complete_milestones(acme, tracked)
     from apps.partners.models import PartnerEvent
     from tests.content.factories import file_asset
 
-    asset = file_asset(acme, title="Co-branded campaign kit")
+    asset = file_asset(acme, title="Co-branded campaign kit", category="marketing")
     with time_machine.travel(day(31), tick=False), scope(tenant=acme.tenant):
         content_open_record(
             tenant=acme.tenant,
@@ -169,7 +182,7 @@ def test_content_downloads_become_events_that_complete_milestones(acme, tracked)
         assert ContentOpen.objects.filter(partner_account=acme.partner).count() == 1
     assert len(events) == 1  # translated once, however many sweeps run
     assert events[0].reference == f"asset:{asset.pk}"
-    assert events[0].data == {"title": "Co-branded campaign kit"}
+    assert events[0].data == {"title": "Co-branded campaign kit", "category": "marketing"}
     assert item(acme, "first-marketing").completed_at == day(31)
 
 

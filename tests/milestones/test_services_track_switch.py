@@ -34,6 +34,12 @@ def _record(program, type_, at, reference=""):
         )
 
 
+def _profile_done(program, at):
+    """Both signals of "profile complete": the first sign-in and the full profile."""
+    _record(program, "portal.access_confirmed", at)
+    return _record(program, "profile.completed", at)
+
+
 def _type(program, name):
     with scope(tenant=program.tenant):
         return PartnerType.objects.get(tenant=program.tenant, name=name)
@@ -82,8 +88,9 @@ def distributor(acme, tracked):
 
 
 def test_milestones_in_both_tracks_are_kept_the_others_added_or_dropped(acme, distributor):
-    _record(acme, "profile.completed", day(2))
+    _profile_done(acme, day(2))
     before = item(acme, "profile-complete")
+    assert before.completed_at == day(2)
     assert RESELLER_ONLY in _keys(acme)
 
     partner_track = _switch(acme, distributor)
@@ -95,6 +102,9 @@ def test_milestones_in_both_tracks_are_kept_the_others_added_or_dropped(acme, di
     assert len(keys) == 10
     kept = item(acme, "profile-complete")
     assert kept.pk == before.pk
+    # Kept by key: it now points at the new track's own milestone of that key.
+    assert kept.milestone.track_id == distributor.pk
+    assert kept.milestone_id != before.milestone_id
     assert (kept.completed_at, kept.starts_at, kept.due_at) == (
         before.completed_at,
         before.starts_at,
@@ -156,7 +166,7 @@ def test_open_alerts_of_dropped_milestones_are_resolved_the_others_stay(acme, di
 
 
 def test_the_preview_counts_what_the_switch_does(acme, distributor):
-    _record(acme, "profile.completed", day(2))
+    _profile_done(acme, day(2))
     sweep(day(50))
     with scope(tenant=acme.tenant):
         partner_track = PartnerTrack.objects.get(account=acme.partner)
@@ -171,6 +181,37 @@ def test_the_preview_counts_what_the_switch_does(acme, distributor):
         "dropped_done": 0,
         "open_alerts": 1,
     }
+
+
+def test_alerts_raised_on_kept_milestones_are_not_raised_again_on_the_new_track(acme, distributor):
+    sweep(day(50))
+    raised = {a.rule.label for a in alerts(acme)}
+    assert "Welcome call not logged at day 7" in raised
+    _switch(acme, distributor, at=day(50) + timedelta(hours=1))
+    sweep(day(120))
+    labels = [a.rule.label for a in alerts(acme)]
+    assert labels.count("Welcome call not logged at day 7") == 1
+    assert labels.count("Profile incomplete at day 5") == 1
+    assert len(labels) == len(set(labels))
+    # The kept milestone's checkpoints are the new track's rules.
+    welcome = item(acme, "welcome-call")
+    with scope(tenant=acme.tenant):
+        rules = set(
+            AlertCheckpoint.objects.filter(partner_milestone=welcome).values_list(
+                "rule__milestone_id", flat=True
+            )
+        )
+    assert rules == {welcome.milestone_id}
+
+
+def test_rules_of_kept_milestones_not_yet_due_fire_once_on_their_own_day(acme, distributor):
+    _switch(acme, distributor, at=day(3))
+    sweep(day(4))
+    assert alerts(acme) == []
+    sweep(day(5))
+    assert [a.rule.label for a in alerts(acme)] == ["Profile incomplete at day 5"]
+    sweep(day(6))
+    assert len(alerts(acme)) == 1
 
 
 def test_events_recorded_before_complete_the_new_milestones_and_activate(acme, distributor):

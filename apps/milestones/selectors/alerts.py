@@ -100,7 +100,17 @@ def _filtered(
                 ~active_cam_exists(cam_ref="account__cam_id", tenant_ref="account__tenant_id")
             )
     if filters.rule:
-        rows = rows.filter(rule_id=filters.rule)
+        # Each track has its own copy of a rule: the filter matches every track's copy
+        # (same milestone key, day and label) of the one chosen.
+        chosen = AlertRule.objects.filter(tenant=tenant, pk=filters.rule)
+        rows = rows.filter(
+            rule__in=AlertRule.objects.filter(
+                tenant=tenant,
+                milestone__key__in=chosen.values("milestone__key"),
+                day__in=chosen.values("day"),
+                label__in=chosen.values("label"),
+            )
+        )
     if filters.partner_type:
         rows = rows.filter(account__partner_type_id=filters.partner_type)
     if filters.age in AGES:
@@ -162,11 +172,16 @@ def open_alert_count(*, tenant: Tenant, user: User, membership: Membership | Non
 
 
 def alert_rules_for(*, tenant: Tenant) -> list[AlertRule]:
-    return list(
+    """The inbox's alert filter choices: one per rule however many tracks have a copy of it
+    (same milestone key, day and label), the first copy standing for all."""
+    rules: dict[tuple[str, int, str], AlertRule] = {}
+    for rule in (
         AlertRule.objects.filter(tenant=tenant)
         .select_related("milestone")
         .order_by("day", "milestone__phase", "id")
-    )
+    ):
+        rules.setdefault((rule.milestone.key, rule.day, rule.label), rule)
+    return list(rules.values())
 
 
 def alert_for_user(

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.db import transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -268,16 +269,37 @@ def partner_track_switch(
     resolved = _resolve_dropped_alerts(tenant=tenant, actor=actor, dropped=dropped, now=now)
     PartnerMilestone.objects.filter(tenant=tenant, pk__in=dropped).delete()
     kept_rows = [(pk, wanted[key]) for pk, key in mine if key in wanted]
+    kept_pks = [pk for pk, _m in kept_rows]
+    old_rules = {
+        (key, day, label): pk
+        for pk, key, day, label in AlertRule.objects.filter(
+            tenant=tenant, milestone__track_id=partner_track.track_id, milestone__key__in=wanted
+        ).values_list("pk", "milestone__key", "day", "label")
+    }
+    new_rules = {
+        (key, day, label): pk
+        for pk, key, day, label in AlertRule.objects.filter(
+            tenant=tenant, milestone__track=track, active=True
+        ).values_list("pk", "milestone__key", "day", "label")
+    }
     for pk, milestone_id in kept_rows:
         PartnerMilestone.objects.filter(tenant=tenant, pk=pk).update(milestone_id=milestone_id)
-    # The old track's rules of kept milestones raise nothing more (their alerts stay);
-    # the new track's rules get their checkpoints below.
+    # A kept milestone's checkpoints and alerts follow it to the new track's rule of the same
+    # day and label: what fired stays fired (no second alert), what is not due yet keeps its
+    # date. The old track's other rules raise nothing more (their alerts stay); the new
+    # track's other rules get their checkpoints below, counted from the switch.
+    moves = [(old, new_rules[spec]) for spec, old in old_rules.items() if spec in new_rules]
+    if kept_pks and moves:
+        rule_for = Case(*(When(rule_id=old, then=Value(new)) for old, new in moves))
+        moved = {"partner_milestone_id__in": kept_pks, "rule_id__in": [old for old, _n in moves]}
+        AlertCheckpoint.objects.filter(tenant=tenant, **moved).update(rule_id=rule_for)
+        Alert.objects.filter(tenant=tenant, **moved).update(rule_id=rule_for)
     AlertCheckpoint.objects.filter(
         tenant=tenant,
-        partner_milestone_id__in=[pk for pk, _m in kept_rows],
+        partner_milestone_id__in=kept_pks,
         fired_at__isnull=True,
         satisfied_at__isnull=True,
-    ).delete()
+    ).exclude(rule_id__in=list(new_rules.values())).delete()
     partner_track.track = track
     fields = ["track"]
     if partner_track.activated_at is None and partner_track.dark_at is None:
