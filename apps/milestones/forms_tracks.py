@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.content.models import AssetCategory
 from apps.milestones.models import AlertKind, CompletionKind, Milestone, Phase, RuleCondition
-from apps.milestones.services.tracks_edit import ADDABLE_COMPLETIONS, MAX_DAY
+from apps.milestones.services.tracks_common import ADDABLE_COMPLETIONS, MAX_DAY
 from apps.onboarding.models import Stage
 from apps.partners.verbs import EVENT_TYPES
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from apps.milestones import views_tracks as views
+from apps.milestones import views_tracks_milestones as milestone_views
 
 app_name = "milestones_settings"
 urlpatterns = [
@@ -10,27 +11,33 @@ urlpatterns = [
     path("<int:track_id>/settings/", views.track_settings_view, name="settings"),
     path("<int:track_id>/activation/", views.activation_view, name="activation"),
     path("<int:track_id>/stop/", views.track_stop_view, name="stop"),
-    path("<int:track_id>/milestones/add/", views.milestone_add_view, name="milestone_add"),
+    path(
+        "<int:track_id>/milestones/add/", milestone_views.milestone_add_view, name="milestone_add"
+    ),
     path(
         "<int:track_id>/milestones/<int:milestone_id>/",
-        views.milestone_edit_view,
+        milestone_views.milestone_edit_view,
         name="milestone_edit",
     ),
     path(
         "<int:track_id>/milestones/<int:milestone_id>/completion/",
-        views.completion_view,
+        milestone_views.completion_view,
         name="completion",
     ),
     path(
         "<int:track_id>/milestones/<int:milestone_id>/remove/",
-        views.milestone_remove_view,
+        milestone_views.milestone_remove_view,
         name="milestone_remove",
     ),
     path(
         "<int:track_id>/milestones/<int:milestone_id>/rules/",
-        views.rule_add_view,
+        milestone_views.rule_add_view,
         name="rule_add",
     ),
-    path("<int:track_id>/rules/<int:rule_id>/", views.rule_edit_view, name="rule_edit"),
-    path("<int:track_id>/rules/<int:rule_id>/retire/", views.rule_retire_view, name="rule_retire"),
+    path("<int:track_id>/rules/<int:rule_id>/", milestone_views.rule_edit_view, name="rule_edit"),
+    path(
+        "<int:track_id>/rules/<int:rule_id>/retire/",
+        milestone_views.rule_retire_view,
+        name="rule_retire",
+    ),
 ]

@@ -15,14 +15,10 @@ is an import. Values are always parameters.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
 from django.db.models import QuerySet
 
 from apps.audit.services import AuditEntry, audit_record_many
@@ -30,8 +26,9 @@ from apps.content.selectors import OPEN_EVENT_TYPES, content_opens_as_partner_ev
 from apps.milestones import verbs
 from apps.milestones.models import Alert
 from apps.milestones.services.alerts import ALERT_RAISED_STATUS, ALERT_TRANSITIONS
+from apps.milestones.services.statements_progress import progress_update
+from apps.milestones.services.statements_sql import Applied, _fetch, _subquery
 from apps.onboarding.selectors import (
-    action_rows_all_tenants,
     enrollment_last_id_all_tenants,
     enrollment_rows_all_tenants,
 )
@@ -45,12 +42,10 @@ from apps.partners.services import (
     partner_events_record_many,
 )
 
-Params = dict[str, Any]
-
 # An event completes a milestone (of the "any event" kinds) when it is one of the milestone's
 # event types (and has its reference, if the milestone names one; and, for a content open, is
 # of one of its content categories, if it names some), or when it is the CAM's check-off of it.
-# SHARE and ALL_EVENTS milestones complete through their progress (`_progress`).
+# SHARE and ALL_EVENTS milestones complete through their progress (`progress_update`).
 _COMPLETES = """(
     (m.completion NOT IN ('share', 'all_events')
      AND e.type = ANY(m.event_types)
@@ -59,55 +54,6 @@ _COMPLETES = """(
           OR e.category = ANY(m.content_categories)))
     OR (e.type = %(check_off_type)s AND e.reference = 'milestone:' || m.key)
 )"""
-
-_PLACEHOLDER = re.compile(r"%%|%s")
-
-
-def _subquery(rows: QuerySet[Any, Any], prefix: str) -> tuple[str, Params]:
-    """Another app's queryset as SQL for a subquery here, its positional parameters renamed
-    `<prefix><n>` so that it can sit in a statement with named ones.
-
-    Raises `EmptyResultSet` when the queryset can match nothing (e.g. `id__in=[]`)."""
-    sql, values = rows.query.sql_with_params()
-    params: Params = {}
-
-    def rename(match: re.Match[str]) -> str:
-        if match.group() == "%%":
-            return "%%"
-        name = f"{prefix}{len(params)}"
-        params[name] = values[len(params)]
-        return f"%({name})s"
-
-    named = _PLACEHOLDER.sub(rename, sql)
-    if len(params) != len(values):
-        raise ValueError("the subquery's parameters do not match its placeholders")
-    return named, params
-
-
-@dataclass
-class Applied:
-    """What applying events changed."""
-
-    completed: list[tuple[int, int, int, int]] = field(default_factory=list)
-    # (partner milestone id, tenant id, account id, milestone id)
-    satisfied: list[int] = field(default_factory=list)  # checkpoint ids
-    resolved: list[int] = field(default_factory=list)  # alert ids
-    resolved_tenants: set[int] = field(default_factory=set)
-    activated: list[tuple[int, int]] = field(default_factory=list)  # (account id, tenant id)
-
-    def merge(self, other: Applied) -> Applied:
-        self.completed += other.completed
-        self.satisfied += other.satisfied
-        self.resolved += other.resolved
-        self.resolved_tenants |= other.resolved_tenants
-        self.activated += other.activated
-        return self
-
-
-def _fetch(sql: str, params: Params | Sequence[Any]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall() if cursor.description else []
 
 
 def apply_events(*, events: QuerySet[Any, Any], now: datetime) -> Applied:
@@ -145,7 +91,7 @@ def apply_events(*, events: QuerySet[Any, Any], now: datetime) -> Applied:
             {**params, "check_off_type": verbs.CHECKED_OFF_EVENT},
         )
     ]
-    progressed = _progress(events_sql=events_sql, params=params)
+    progressed = progress_update(events_sql=events_sql, params=params)
     applied.completed += [row[:4] for row in progressed if row[4] is not None]
     # Rules with events of their own ("no certification attempt at day 30"). A stalled rule's
     # events are read when it is due; a threshold rule follows the progress (below).
@@ -215,93 +161,6 @@ def apply_events(*, events: QuerySet[Any, Any], now: datetime) -> Applied:
     if applied.completed:
         applied.activated = activate(account_ids=sorted({row[2] for row in applied.completed}))
     return applied
-
-
-def _progress(*, events_sql: str, params: Params) -> list[tuple[Any, ...]]:
-    """Recompute the progress of the open SHARE and ALL_EVENTS milestones that `events`
-    touch, from their partners' whole event log; complete those that reach 100% (at the
-    moment their last item was first done). Returns (partner milestone id, tenant id,
-    account id, milestone id, completed_at or None) of each row updated.
-
-    ALL_EVENTS: the items are the milestone's event types (with its reference, if any).
-    SHARE: the items are the milestone's `items` and the live actions of its `stage`
-    (`action:<id>`); an event of one of its types with the item as reference marks it done.
-    A SHARE milestone with no items has no progress (NULL): the tracks editor says so.
-    """
-    accounts = [
-        row[0]
-        for row in _fetch(
-            f"""
-            SELECT DISTINCT pm.account_id
-            FROM ({events_sql}) e
-            JOIN milestones_partnermilestone pm
-              ON pm.tenant_id = e.tenant_id AND pm.account_id = e.account_id
-             AND pm.completed_at IS NULL
-            JOIN milestones_milestone m ON m.id = pm.milestone_id
-            WHERE m.completion IN ('share', 'all_events') AND e.type = ANY(m.event_types)
-            """,  # noqa: S608 - fixed fragments, values are parameters
-            params,
-        )
-    ]
-    if not accounts:
-        return []
-    log, log_params = _subquery(partner_event_rows_all_tenants(account_ids=accounts), "log")
-    actions, action_params = _subquery(action_rows_all_tenants(), "action")
-    return _fetch(
-        f"""
-        WITH cand AS (
-            SELECT pm.id, pm.tenant_id, pm.account_id, m.completion, m.event_types,
-                   m.event_reference, m.items, m.stage_id
-            FROM milestones_partnermilestone pm
-            JOIN milestones_milestone m ON m.id = pm.milestone_id
-            WHERE pm.account_id = ANY(%(accounts)s) AND pm.completed_at IS NULL
-              AND m.completion IN ('share', 'all_events')
-        ), req AS (
-            SELECT c.id AS pm_id, x.item
-            FROM cand c
-            CROSS JOIN LATERAL unnest(
-                CASE WHEN c.completion = 'all_events' THEN c.event_types ELSE c.items END
-            ) AS x(item)
-            UNION
-            SELECT c.id, 'action:' || a.id
-            FROM cand c JOIN ({actions}) a ON a.stage_id = c.stage_id AND a.tenant_id = c.tenant_id
-            WHERE c.completion = 'share'
-        ), firsts AS (
-            SELECT r.pm_id, r.item,
-                   (array_agg(e.id ORDER BY e.occurred_at, e.id))[1] AS event_id,
-                   min(e.occurred_at) AS at
-            FROM req r
-            JOIN cand c ON c.id = r.pm_id
-            LEFT JOIN ({log}) e
-              ON e.tenant_id = c.tenant_id AND e.account_id = c.account_id
-             AND e.type = ANY(c.event_types)
-             AND CASE WHEN c.completion = 'all_events'
-                      THEN e.type = r.item
-                           AND (c.event_reference = '' OR e.reference = c.event_reference)
-                      ELSE e.reference = r.item END
-            GROUP BY r.pm_id, r.item
-        ), agg AS (
-            SELECT pm_id, (100 * count(at) / count(*))::smallint AS progress,
-                   count(at) = count(*) AS complete,
-                   max(at) AS last_at,
-                   (array_agg(event_id ORDER BY at DESC NULLS LAST, event_id DESC))[1]
-                       AS last_event_id
-            FROM firsts GROUP BY pm_id
-        )
-        UPDATE milestones_partnermilestone pm
-           SET progress = agg.progress,
-               completed_at = CASE WHEN agg.complete THEN agg.last_at END,
-               completion_event_id = CASE WHEN agg.complete THEN agg.last_event_id END,
-               completed_by_id = CASE WHEN agg.complete THEN (
-                   SELECT e.recorded_by_id FROM ({log}) e WHERE e.id = agg.last_event_id
-               ) END
-          FROM agg
-         WHERE pm.id = agg.pm_id AND pm.completed_at IS NULL
-           AND (pm.progress IS DISTINCT FROM agg.progress OR agg.complete)
-        RETURNING pm.id, pm.tenant_id, pm.account_id, pm.milestone_id, pm.completed_at
-        """,  # noqa: S608 - fixed fragments, values are parameters
-        {**log_params, **action_params, "accounts": accounts},
-    )
 
 
 def _resolve_alerts(*, checkpoint_ids: list[int], now: datetime) -> tuple[list[int], set[int]]:

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from apps.milestones.services import statements
+from apps.milestones.services.statements_sql import Applied, _fetch
 from apps.partners.selectors import partner_event_rows_all_tenants
 
 
@@ -24,7 +25,7 @@ def _waive_or_keep(*, where: str, params: dict[str, Any], now: datetime, raise_p
     """Checkpoints matched by `where` (open, unfired) that are already due: waived, unless
     `raise_past`. Returns how many are past due (waived or left to raise)."""
     if raise_past:
-        rows = statements._fetch(
+        rows = _fetch(
             f"""
             SELECT count(*) FROM milestones_alertcheckpoint c
             WHERE {where} AND c.fired_at IS NULL AND c.satisfied_at IS NULL
@@ -33,7 +34,7 @@ def _waive_or_keep(*, where: str, params: dict[str, Any], now: datetime, raise_p
             {**params, "now": now},
         )
         return int(rows[0][0])
-    rows = statements._fetch(
+    rows = _fetch(
         f"""
         UPDATE milestones_alertcheckpoint c
            SET fired_at = %(now)s, outcome = 'waived'
@@ -49,7 +50,7 @@ def _waive_or_keep(*, where: str, params: dict[str, Any], now: datetime, raise_p
 def past_due_if_rule_day(*, rule_id: int, new_day: int, now: datetime) -> int:
     """How many partners' open checkpoints of this rule would be past due if it moved to
     `new_day` (the "raise now for N partners" question). One query."""
-    rows = statements._fetch(
+    rows = _fetch(
         """
         SELECT count(*) FROM milestones_alertcheckpoint c
         JOIN milestones_alertrule r ON r.id = c.rule_id
@@ -69,7 +70,7 @@ def past_due_if_added(
     (with `milestone_id`: only those whose milestone is still open, the ones it could
     alert about)."""
     if milestone_id is not None:
-        rows = statements._fetch(
+        rows = _fetch(
             """
             SELECT count(*) FROM milestones_partnermilestone pm
             JOIN milestones_partnertrack pt ON pt.id = pm.partner_track_id
@@ -79,7 +80,7 @@ def past_due_if_added(
             {"milestone": milestone_id, "day": day, "now": now},
         )
         return int(rows[0][0])
-    rows = statements._fetch(
+    rows = _fetch(
         """
         SELECT count(*) FROM milestones_partnertrack pt
         WHERE pt.track_id = %(track)s
@@ -96,7 +97,7 @@ def rule_day_moved(
     """Shift the open checkpoints of a rule whose day changed by the difference (each keeps
     its partner's base: enrollment, or a track switch), then waive those now past due unless
     `raise_past`. Call after saving the rule's new day. Fired checkpoints are untouched."""
-    moved = statements._fetch(
+    moved = _fetch(
         """
         UPDATE milestones_alertcheckpoint c
            SET due_at = c.due_at + make_interval(days => %(delta)s)
@@ -120,7 +121,7 @@ def rule_added(*, rule_id: int, now: datetime, raise_past: bool) -> dict[str, in
     """Give every partner with the rule's milestone a checkpoint for a new (or re-activated)
     rule, counted from enrollment; satisfied at once where the milestone is done (unless the
     rule watches for a stall); past due ones waived unless `raise_past`."""
-    created = statements._fetch(
+    created = _fetch(
         """
         INSERT INTO milestones_alertcheckpoint
                (tenant_id, account_id, partner_milestone_id, rule_id, due_at, outcome,
@@ -139,7 +140,7 @@ def rule_added(*, rule_id: int, now: datetime, raise_past: bool) -> dict[str, in
     )
     # A retired rule taken back: the checkpoints its retirement waived that are not due yet
     # are open again (those past due stay waived).
-    reopened = statements._fetch(
+    reopened = _fetch(
         """
         UPDATE milestones_alertcheckpoint c
            SET fired_at = NULL, outcome = ''
@@ -151,7 +152,7 @@ def rule_added(*, rule_id: int, now: datetime, raise_past: bool) -> dict[str, in
     )
     # A rule with events of its own ("no attempt at day 30") is satisfied at once for the
     # partners who already have one of them (else it would alert on day N regardless).
-    own = statements._fetch(
+    own = _fetch(
         """
         SELECT DISTINCT c.account_id FROM milestones_alertcheckpoint c
         JOIN milestones_alertrule r ON r.id = c.rule_id
@@ -174,7 +175,7 @@ def rule_added(*, rule_id: int, now: datetime, raise_past: bool) -> dict[str, in
 def rule_retired(*, rule_id: int, now: datetime) -> int:
     """A rule taken off a milestone raises nothing more: its open checkpoints are waived
     (its alerts stay, resolved by the caller). Returns how many were closed."""
-    rows = statements._fetch(
+    rows = _fetch(
         """
         UPDATE milestones_alertcheckpoint c
            SET fired_at = %(now)s, outcome = 'waived'
@@ -188,7 +189,7 @@ def rule_retired(*, rule_id: int, now: datetime) -> int:
 
 def window_moved(*, milestone_id: int, from_delta: int, to_delta: int) -> int:
     """Shift the partners' target window of a milestone whose days changed."""
-    rows = statements._fetch(
+    rows = _fetch(
         """
         UPDATE milestones_partnermilestone
            SET starts_at = starts_at + make_interval(days => %(from_delta)s),
@@ -205,7 +206,7 @@ def milestone_added(*, milestone_id: int, now: datetime, raise_past: bool) -> di
     """Add a milestone new to its track to every partner on the track (dates counted from
     enrollment), with checkpoints for its rules (past due waived unless `raise_past`), then
     apply the partners' events so far (what is already done completes at once)."""
-    created = statements._fetch(
+    created = _fetch(
         """
         INSERT INTO milestones_partnermilestone
                (tenant_id, account_id, partner_track_id, milestone_id, starts_at, due_at)
@@ -220,7 +221,7 @@ def milestone_added(*, milestone_id: int, now: datetime, raise_past: bool) -> di
         """,
         {"milestone": milestone_id},
     )
-    statements._fetch(
+    _fetch(
         """
         INSERT INTO milestones_alertcheckpoint
                (tenant_id, account_id, partner_milestone_id, rule_id, due_at, outcome)
@@ -240,7 +241,7 @@ def milestone_added(*, milestone_id: int, now: datetime, raise_past: bool) -> di
             events=partner_event_rows_all_tenants(account_ids=accounts), now=now
         )
         if accounts
-        else statements.Applied()
+        else Applied()
     )
     past = _waive_or_keep(
         where="c.partner_milestone_id IN (SELECT id FROM milestones_partnermilestone "
@@ -252,20 +253,20 @@ def milestone_added(*, milestone_id: int, now: datetime, raise_past: bool) -> di
     return {"partners": len(accounts), "past_due": past, "applied": applied}
 
 
-def milestone_reapplied(*, milestone_id: int, now: datetime) -> statements.Applied:
+def milestone_reapplied(*, milestone_id: int, now: datetime) -> Applied:
     """What completes a milestone changed (event types, stage, items, categories): apply the
     events of every partner with it open again, so that what is already there completes it
     and progress is recounted. Raises nothing by itself."""
     accounts = [
         row[0]
-        for row in statements._fetch(
+        for row in _fetch(
             "SELECT account_id FROM milestones_partnermilestone "
             "WHERE milestone_id = %(milestone)s AND completed_at IS NULL",
             {"milestone": milestone_id},
         )
     ]
     if not accounts:
-        return statements.Applied()
+        return Applied()
     return statements.apply_events(
         events=partner_event_rows_all_tenants(account_ids=accounts), now=now
     )
@@ -275,7 +276,7 @@ def track_partner_accounts(*, track_id: int) -> list[int]:
     """The accounts on a track (to re-check activation after the activation set changed)."""
     return [
         row[0]
-        for row in statements._fetch(
+        for row in _fetch(
             "SELECT account_id FROM milestones_partnertrack WHERE track_id = %(track)s",
             {"track": track_id},
         )
@@ -285,7 +286,7 @@ def track_partner_accounts(*, track_id: int) -> list[int]:
 def activation_window_changed(*, track_id: int, days: int) -> int:
     """Partners not yet activated nor dark get the new activation deadline (counted from
     enrollment); the next sweep marks dark those it has passed."""
-    rows = statements._fetch(
+    rows = _fetch(
         """
         UPDATE milestones_partnertrack
            SET activation_due_at = enrolled_at + make_interval(days => %(days)s)

@@ -1,6 +1,6 @@
 """The milestone tracks editor: adding a milestone to a track (one of the template's standard
 milestones it lacks, or one of the program's own) and removing one. Shares the checks of
-tracks_edit.py."""
+tracks_common.py."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from apps.milestones.default_tracks import STANDARD_MILESTONES, MilestoneSpec
 from apps.milestones.models import AlertRule, CompletionKind, Milestone, Track
 from apps.milestones.services import statements, track_sync
 from apps.milestones.services.setup import MilestoneError, _milestone_from_spec
-from apps.milestones.services.tracks_edit import (
+from apps.milestones.services.tracks_common import (
     ADDABLE_COMPLETIONS,
     _milestone_of,
     _now,

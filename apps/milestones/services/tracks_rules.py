@@ -1,7 +1,7 @@
 """The milestone tracks editor: a milestone's alert rules (change the day, label or
 threshold; add; retire). Tightening never back-fires: checkpoints a change makes past due are
 waived unless the editor confirmed "raise now" (`raise_past`). Shares the checks of
-tracks_edit.py."""
+tracks_common.py."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from apps.milestones import verbs
 from apps.milestones.models import AlertKind, AlertRule, CompletionKind, Milestone, RuleCondition
 from apps.milestones.services import track_sync
 from apps.milestones.services.setup import MilestoneError
-from apps.milestones.services.tracks_edit import (
+from apps.milestones.services.tracks_common import (
     MAX_DAY,
     _day,
     _milestone_of,

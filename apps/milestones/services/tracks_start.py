@@ -1,6 +1,6 @@
 """The milestone tracks editor: starting to track a partner type (a copy of one of the
 program's tracks or of the seed template's), stopping, and the hook that starts a type added in
-the console on a copy of the closest track. Shares the checks of tracks_edit.py."""
+the console on a copy of the closest track. Shares the checks of tracks_common.py."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from apps.milestones import verbs
 from apps.milestones.default_tracks import TRACKS, TrackSpec
 from apps.milestones.models import AlertRule, Milestone, PartnerTrack, Track
 from apps.milestones.services.setup import MilestoneError, track_from_spec
-from apps.milestones.services.tracks_edit import _record, _require_program_admin, _track_locked
+from apps.milestones.services.tracks_common import _record, _require_program_admin, _track_locked
 from apps.partners.models import PartnerType
 from apps.tenancy.models import Tenant
 
