@@ -266,6 +266,10 @@ pg_start() {
         if [[ "$mode" == fast ]]; then
             opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         fi
+        # Extra server settings from the caller (the test run caps every statement).
+        if [[ -n "${PG_EXTRA_OPTS:-}" ]]; then
+            opts="$opts $PG_EXTRA_OPTS"
+        fi
 
         _log "starting PostgreSQL on 127.0.0.1:$port ($dir)"
         if ! _pg_as_owner "$bindir/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \

@@ -41,7 +41,9 @@ mkdir -p "$TEST_ROOT/pg" "$TEST_ROOT/redis" "$TEST_ROOT/media"
 
 PG_PORT="$(free_port)"
 REDIS_PORT="$(free_port)"
-pg_start "$TEST_ROOT/pg" "$PG_PORT" fast
+# No statement of a test takes minutes: a stuck one (a lock wait) fails the test, with its
+# traceback, instead of stalling the whole run.
+PG_EXTRA_OPTS="-c statement_timeout=300s" pg_start "$TEST_ROOT/pg" "$PG_PORT" fast
 redis_start "$TEST_ROOT/redis" "$REDIS_PORT"
 
 export DATABASE_URL="postgres://onramp@127.0.0.1:$PG_PORT/onramp"
