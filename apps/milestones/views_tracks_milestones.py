@@ -164,6 +164,17 @@ def milestone_add_view(request: MemberRequest, track_id: int) -> HttpResponse:
     return _back(track.pk, f"milestone-{milestone.pk}")
 
 
+def _ask_past_due(
+    request: MemberRequest, track_id: int, *, form: Form, count: int, what: str
+) -> HttpResponse:
+    """The track page asking whether the alerts a change makes due now are raised."""
+    return _track_page(
+        request,
+        track_id,
+        confirm=_confirm(request, action=request.path, count=count, what=what, form=form),
+    )
+
+
 def _confirm(
     request: MemberRequest, *, action: str, count: int, what: str, form: Form
 ) -> dict[str, Any]:
@@ -194,19 +205,9 @@ def rule_edit_view(request: MemberRequest, track_id: int, rule_id: int) -> HttpR
         count = tracks_rules.rule_update_past_due(
             tenant=request.tenant, track_id=track_id, rule_id=rule.pk, day=data["day"]
         )
+        what = _("Moving “%(rule)s” to day %(day)d") % {"rule": rule.label, "day": data["day"]}
         if count:
-            return _track_page(
-                request,
-                track_id,
-                confirm=_confirm(
-                    request,
-                    action=request.path,
-                    count=count,
-                    what=_("Moving “%(rule)s” to day %(day)d")
-                    % {"rule": rule.label, "day": data["day"]},
-                    form=form,
-                ),
-            )
+            return _ask_past_due(request, track_id, form=form, count=count, what=what)
     try:
         tracks_rules.rule_update(
             tenant=request.tenant,
@@ -238,19 +239,12 @@ def rule_add_view(request: MemberRequest, track_id: int, milestone_id: int) -> H
         count = tracks_rules.rule_add_past_due(
             tenant=request.tenant, track_id=track_id, milestone_id=milestone.pk, day=data["day"]
         )
+        what = _("A new rule at day %(day)d on “%(name)s”") % {
+            "day": data["day"],
+            "name": milestone.name,
+        }
         if count:
-            return _track_page(
-                request,
-                track_id,
-                confirm=_confirm(
-                    request,
-                    action=request.path,
-                    count=count,
-                    what=_("A new rule at day %(day)d on “%(name)s”")
-                    % {"day": data["day"], "name": milestone.name},
-                    form=form,
-                ),
-            )
+            return _ask_past_due(request, track_id, form=form, count=count, what=what)
     try:
         tracks_rules.rule_add(
             tenant=request.tenant,
