@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "apps.onboarding",
     "apps.applications",
     "apps.milestones",
+    "apps.analytics",
     "apps.api",
     "apps.home",
 ]
