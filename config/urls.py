@@ -11,6 +11,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("console/analytics/", include("apps.analytics.urls")),
+    path("console/audit/", include("apps.audit.urls")),
     path("console/", include("apps.home.urls_console")),
     path("console/partners/", include("apps.partners.urls")),
     path("console/applications/", include("apps.applications.urls_console")),

@@ -32,12 +32,15 @@ class AuditEvent(TenantOwned):
 
     class Meta:
         indexes = [
-            models.Index(fields=["tenant", "-created_at"], name="audit_tenant_created"),
+            # The audit log page and its keyset pages: (-created_at, -id) after each filter.
+            models.Index(fields=["tenant", "-created_at", "-id"], name="audit_tenant_created_id"),
             models.Index(
-                fields=["tenant", "partner_id", "-created_at"],
-                name="audit_partner_timeline",
+                fields=["tenant", "partner_id", "-created_at", "-id"],
+                name="audit_partner_timeline_id",
                 condition=models.Q(partner_id__isnull=False),
             ),
+            models.Index(fields=["tenant", "actor", "-created_at", "-id"], name="audit_actor"),
+            models.Index(fields=["tenant", "verb", "-created_at", "-id"], name="audit_verb"),
             models.Index(fields=["tenant", "target_type", "target_id"], name="audit_target"),
         ]
         ordering = ["-created_at", "-id"]

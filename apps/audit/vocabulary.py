@@ -28,16 +28,20 @@ is complete before any request or task runs.
 
 from __future__ import annotations
 
+import html
+import importlib
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from string import Formatter
 from typing import Any, Protocol
 
 from django.utils.functional import Promise
-from django.utils.html import conditional_escape
+from django.utils.html import conditional_escape, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 
 Label = str | Promise
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 
 
 class UnknownVerb(ValueError):
@@ -192,3 +196,52 @@ def audit_history_wording(event: _Event) -> SafeString:
         return audit_wording(event)
     data = event.data if isinstance(event.data, dict) else {}
     return verb.history.render(data=data, target=event.target_label)
+
+
+def audit_wording_text(event: _Event) -> str:
+    """The timeline sentence of an audit event as plain text (a CSV cell, a title)."""
+    return html.unescape(strip_tags(audit_wording(event)))
+
+
+def verb_readable(verb: Verb) -> str:
+    """A verb's label as plain text, its placeholders shown as "…" (a filter's option)."""
+    text = html.unescape(strip_tags(str(verb.label)))
+    return " ".join(_PLACEHOLDER.sub("…", text).split())
+
+
+def audit_verb_groups() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The declared audit verbs grouped by the app that declares them (its `verbs.py`), each
+    as `(app name, [(verb, readable label), …])`, groups and labels in alphabetical order."""
+    from django.apps import apps
+
+    groups: list[tuple[str, list[tuple[str, str]]]] = []
+    seen: set[str] = set()
+    for config in apps.get_app_configs():
+        try:
+            module = importlib.import_module(f"{config.name}.verbs")
+        except ModuleNotFoundError:
+            continue
+        names = sorted(
+            {v for v in vars(module).values() if isinstance(v, str) and v in AUDIT_VERBS} - seen
+        )
+        if not names:
+            continue
+        seen.update(names)
+        groups.append((str(config.verbose_name), _options(names)))
+    rest = sorted(v.name for v in AUDIT_VERBS if v.name not in seen)
+    if rest:
+        groups.append(("Other", _options(rest)))
+    return sorted(groups, key=lambda group: group[0].casefold())
+
+
+def _options(names: list[str]) -> list[tuple[str, str]]:
+    labels = {name: verb_readable(AUDIT_VERBS.require(name)) for name in names}
+    counts: dict[str, int] = {}
+    for label in labels.values():
+        counts[label] = counts.get(label, 0) + 1
+    # Two verbs worded alike in one app are told apart by their name.
+    options = [
+        (name, label if counts[label] == 1 else f"{label} ({name})")
+        for name, label in labels.items()
+    ]
+    return sorted(options, key=lambda option: option[1].casefold())

@@ -30,10 +30,13 @@ class PartnersConfig(AppConfig):
     def ready(self) -> None:
         from allauth.account.signals import user_logged_in
 
+        from apps.audit.directory import partner_directory_register
         from apps.partners.access import portal_suspended_gate
+        from apps.partners.audit_directory import DIRECTORY
         from apps.tenancy.access import portal_gate_register
 
         portal_gate_register(portal_suspended_gate)
+        partner_directory_register(DIRECTORY)
         user_logged_in.connect(
             _portal_access_on_login, dispatch_uid="partners.portal_access_on_login"
         )

@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_scopes import scope
 
-from apps.audit.selectors import audit_events_for_partner
+from apps.audit.selectors import Cursor, audit_timeline_page
 from apps.partners.access import (
     PartnerRequest,
     console_partner_view,
@@ -217,6 +217,19 @@ def _csv_safe(value):
 @console_partner_view
 def partner_detail(request: PartnerRequest, partner_id: int) -> HttpResponse:
     account = request.partner_account
+    # The timeline in keyset pages: `?before=<position>` shows the events older than it
+    # (the whole page without JS; only the timeline's next items for htmx).
+    timeline = audit_timeline_page(
+        tenant=request.tenant,
+        partner_id=account.pk,
+        before=Cursor.decode(request.GET.get("before")),
+    )
+    if request.htmx and request.GET.get("before"):
+        return render(
+            request,
+            "partners/detail.html#timeline_items",
+            {"account": account, "timeline": timeline.events, "timeline_page": timeline},
+        )
     return render(
         request,
         "partners/detail.html",
@@ -229,9 +242,8 @@ def partner_detail(request: PartnerRequest, partner_id: int) -> HttpResponse:
             "users": list(partner_users_of(tenant=request.tenant, account=account)),
             # The company profile card (issue 12): two queries (settings, profile).
             "profile_summary": partner_profile_summary(tenant=request.tenant, account=account),
-            "timeline": list(
-                audit_events_for_partner(tenant=request.tenant, partner_id=account.pk)
-            ),
+            "timeline": timeline.events,
+            "timeline_page": timeline,
         },
     )
 

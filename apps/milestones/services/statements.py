@@ -321,28 +321,33 @@ def raise_due(*, now: datetime, batch: int) -> tuple[int, list[tuple[int, int, i
             ORDER BY c.due_at
             LIMIT %(batch)s
             FOR UPDATE SKIP LOCKED
+        ), stalled AS (
+            -- Due stall checkpoints whose partner has a registered item (deal) with no later
+            -- event for it: plain joins over the due rows' partners, no correlated subplan.
+            SELECT DISTINCT x.cp_id AS id FROM (
+                SELECT c.id AS cp_id, reg.id AS reg_id, count(later.id) AS later_events
+                FROM due
+                JOIN milestones_alertcheckpoint c ON c.id = due.id
+                JOIN milestones_alertrule r ON r.id = c.rule_id AND r.condition = 'stalled'
+                JOIN milestones_partnermilestone pm ON pm.id = c.partner_milestone_id
+                JOIN milestones_milestone m ON m.id = pm.milestone_id
+                JOIN ({log}) reg
+                  ON reg.tenant_id = c.tenant_id AND reg.account_id = c.account_id
+                 AND reg.type = ANY(m.event_types) AND reg.occurred_at <= %(now)s
+                LEFT JOIN ({log}) later
+                  ON later.tenant_id = reg.tenant_id AND later.account_id = reg.account_id
+                 AND later.reference = reg.reference AND later.type = ANY(r.event_types)
+                 AND later.occurred_at >= reg.occurred_at
+                GROUP BY c.id, reg.id
+            ) x
+            WHERE x.later_events = 0
         ), fired AS (
             UPDATE milestones_alertcheckpoint c
                SET fired_at = %(now)s,
                    outcome = CASE
                        WHEN NOT a.is_active THEN 'suppressed'
                        WHEN CASE r.condition
-                           -- A registered item (deal) with no later event for it.
-                           WHEN 'stalled' THEN EXISTS (
-                               SELECT 1 FROM ({log}) reg
-                               WHERE reg.tenant_id = c.tenant_id
-                                 AND reg.account_id = c.account_id
-                                 AND reg.type = ANY(m.event_types)
-                                 AND reg.occurred_at <= %(now)s
-                                 AND NOT EXISTS (
-                                     SELECT 1 FROM ({log}) later
-                                     WHERE later.tenant_id = reg.tenant_id
-                                       AND later.account_id = reg.account_id
-                                       AND later.type = ANY(r.event_types)
-                                       AND later.reference = reg.reference
-                                       AND later.occurred_at >= reg.occurred_at
-                                 )
-                           )
+                           WHEN 'stalled' THEN c.id IN (SELECT id FROM stalled)
                            WHEN 'below' THEN pm.completed_at IS NULL
                                AND COALESCE(pm.progress, 0) < COALESCE(r.threshold, 100)
                            ELSE pm.completed_at IS NULL
