@@ -669,3 +669,54 @@ def pipeline_panels(
         applications_weekly_panel(tenant=tenant, filters=filters, now=now),
         cam_workload_panel(tenant=tenant, filters=filters, managers=managers, now=now),
     ]
+
+
+# --- Stalled past the p90, for any set of partners (the console home's tile) ---------------
+
+
+def stage_p90s(*, tenant: Tenant, filters: AnalyticsFilters) -> dict[int, timedelta]:
+    """Every stage's p90 time in stage, in any pipeline, over the finished rows of the
+    enrollments in scope, timed as the time-in-stage panel times them (completed − entered,
+    skipped stages left out). A stage nobody finished has none. One query."""
+    rows = (
+        StageProgress.objects.filter(
+            tenant=tenant,
+            enrollment__in=filters.enrollments(tenant).values("pk"),
+            completed_at__isnull=False,
+            entered_at__isnull=False,
+        )
+        .exclude(_skipped_stage())
+        .annotate(
+            took=ExpressionWrapper(
+                F("completed_at") - F("entered_at"), output_field=DurationField()
+            )
+        )
+        .values("stage_id")
+        .annotate(p90=Percentile("took", fraction=0.9))
+        .order_by()
+    )
+    return {row["stage_id"]: row["p90"] for row in rows if row["p90"] is not None}
+
+
+def stalled_past_p90_count(
+    *,
+    tenant: Tenant,
+    accounts: QuerySet[Any],
+    p90s: dict[int, timedelta],
+    now: datetime,
+) -> int:
+    """How many of `accounts` (a PartnerAccount queryset, used as a subquery) are stalled:
+    onboarding in progress, in their current stage since before now − that stage's p90
+    (`stage_p90s`), as the time-in-stage panel's "Stalled past P90". One query (none when no
+    stage has a p90)."""
+    if not p90s:
+        return 0
+    found: int = StageProgress.objects.filter(
+        tenant=tenant,
+        enrollment__partner_account__in=accounts.values("pk"),
+        enrollment__status=EnrollmentStatus.IN_PROGRESS,
+        enrollment__current_stage_id=F("stage_id"),
+        stage_id__in=list(p90s),
+        entered_at__lt=_threshold("stage_id", p90s, now),
+    ).aggregate(n=Count("enrollment__partner_account_id", distinct=True))["n"]
+    return found

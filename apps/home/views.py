@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -9,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from apps.accounts.selectors import home_url_for
+from apps.analytics.selectors_dashboard import cam_dashboard, program_activation
 from apps.home.selectors import console_my_partners, console_recent_activity, console_summary
 from apps.milestones.selectors.home import cam_milestone_overview
 from apps.notifications.selectors import notifications_for
@@ -21,6 +23,7 @@ from apps.onboarding.selectors_progress import stage_entered_at, stage_usual_dur
 from apps.onboarding.views_portal import journey_live_context, live_poll_args
 from apps.partners.selectors import partner_account_of_membership, partner_users_of
 from apps.tenancy.access import console_view, portal_view, public_view
+from apps.tenancy.models import Role
 
 if TYPE_CHECKING:
     from apps.onboarding.models import Enrollment
@@ -35,16 +38,28 @@ def root(request):
 
 
 @console_view
-def console_home(request):
+def console_home(request: MemberRequest) -> HttpResponse:
+    tenant, user = request.tenant, request.user
+    now = timezone.now()
+    milestones = cam_milestone_overview(tenant=tenant, user=user, now=now)
+    is_admin = request.membership.role == Role.PROGRAM_ADMIN
     return render(
         request,
         "home/console_home.html",
         {
             "nav": "home",
-            "summary": console_summary(tenant=request.tenant, user=request.user),
-            "activity": console_recent_activity(tenant=request.tenant),
-            "my_partners": console_my_partners(tenant=request.tenant, user=request.user),
-            "milestones": cam_milestone_overview(tenant=request.tenant, user=request.user),
+            "dashboard": cam_dashboard(
+                tenant=tenant,
+                user=user,
+                membership=request.membership,
+                now=now,
+                milestones=milestones,
+            ),
+            "activation": program_activation(tenant=tenant, now=now) if is_admin else None,
+            "summary": console_summary(tenant=tenant, user=user),
+            "activity": console_recent_activity(tenant=tenant),
+            "my_partners": console_my_partners(tenant=tenant, user=user),
+            "milestones": milestones,
         },
     )
 
