@@ -1,9 +1,13 @@
-"""The pipeline panels of /console/analytics/: the onboarding funnel, time in stage (with its
-stall points and the actions partners stall on), applications, and CAM workload.
+"""The pipeline panels of /console/analytics/: the pipeline they describe, the onboarding
+funnel, time in stage, and the actions partners stall on; and, for the console home's tile,
+the stages' p90 times and how many partners are stalled past them.
 
-Every panel is a few set-based statements (aggregates grouped by stage, action, source, week
-or CAM), whatever the number of partners; Python only arranges the grouped rows. Every
-statement filters on the tenant, and the partner scope is `AnalyticsFilters` (a subquery).
+Every panel is a few set-based statements (aggregates grouped by stage or action), whatever
+the number of partners; Python only arranges the grouped rows. Every statement filters on the
+tenant, and the partner scope is `AnalyticsFilters` (a subquery). The applications panels
+(`selectors_applications.py`, which shares `Percentile` and `empty_period` from here) and the
+CAM workload panel (`selectors_workload.py`) have their own modules; `selectors_page.py` lists
+all of them in page order.
 
 Which enrollments count: every enrollment in scope, superseded ones included (a partner moved
 to another pipeline counts in each pipeline it was in, for what it did there); "in it now"
@@ -13,7 +17,7 @@ counts current enrollments only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import (
@@ -31,17 +35,10 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncWeek
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from apps.analytics.panels import AnalyticsFilters, Panel
-from apps.applications.models import Application, ApplicationSource, ApplicationStatus
-from apps.milestones.models import Alert, AlertStatus
-from apps.milestones.selectors.alerts import not_snoozed
 from apps.onboarding.models import (
-    CURRENT_ENROLLMENT_STATUSES,
     DONE_STATUSES,
     ActionProgress,
     ActionStatus,
@@ -51,17 +48,13 @@ from apps.onboarding.models import (
     Stage,
     StageProgress,
 )
-from apps.tenancy.models import Role
 
 if TYPE_CHECKING:
-    from apps.tenancy.models import Membership, Tenant
+    from apps.tenancy.models import Tenant
 
 # How many of a stage's stall actions are listed.
 STALL_ACTIONS_PER_STAGE = 3
-# The applications panel's weeks (the last ones of the period).
-APPLICATION_WEEKS = 12
 DAY = 86400.0
-HOUR = 3600.0
 
 
 class Percentile(Aggregate):
@@ -82,20 +75,13 @@ def _days(value: timedelta | None) -> float | None:
     return None if value is None else round(value.total_seconds() / DAY, 1)
 
 
-def _hours(value: timedelta | None) -> float | None:
-    return None if value is None else round(value.total_seconds() / HOUR, 1)
-
-
 def _percent(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
 
-def _midnight(day: date) -> datetime:
-    """Midnight starting `day` in the current time zone (the program's)."""
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
-def _empty_period() -> str:
+def empty_period() -> str:
+    """What an empty panel says when no partner enrolled in the period (shared with the
+    applications panels)."""
     return _("No partner enrolled in this period: widen the dates or clear filters.")
 
 
@@ -277,7 +263,7 @@ def funnel_panel(
     )
     if scope.pipeline_id is None:
         panel.empty = (
-            _empty_period()
+            empty_period()
             if filters.any
             else _(
                 "No partner is enrolled in a pipeline yet: build a pipeline in Pipelines, "
@@ -289,7 +275,7 @@ def funnel_panel(
         panel.empty = _("This pipeline has no stages: add stages in Pipelines.")
         return panel
     if not any(f.reached for f in figures.values()):
-        panel.empty = _empty_period()
+        panel.empty = empty_period()
         return panel
     first = figures.get(scope.stages[0][0], StageFigures()).reached
     for sid, name in scope.stages:
@@ -322,7 +308,7 @@ def time_in_stage_panel(*, scope: PipelineScope, figures: dict[int, StageFigures
         unit=_(" days"),
     )
     if scope.pipeline_id is None or not any(f.reached for f in figures.values()):
-        panel.empty = _empty_period()
+        panel.empty = empty_period()
         return panel
     if not any(f.finishers for f in figures.values()):
         panel.empty = _(
@@ -404,271 +390,6 @@ def stall_actions_panel(
             "CAM to move them on."
         )
     return panel
-
-
-# --- Applications ----------------------------------------------------------------------------
-
-_APPROVED = (ApplicationStatus.APPROVED, ApplicationStatus.ADDED)
-_REJECTED = (ApplicationStatus.REJECTED, ApplicationStatus.DECLINED)
-
-
-def _application_counts() -> dict[str, Any]:
-    return {
-        "received": Count("id"),
-        "confirmed": Count(
-            "id", filter=Q(confirmed_at__isnull=False) | ~Q(status=ApplicationStatus.UNCONFIRMED)
-        ),
-        "approved": Count("id", filter=Q(status__in=_APPROVED)),
-        "rejected": Count("id", filter=Q(status__in=_REJECTED)),
-        "pending": Count("id", filter=Q(status=ApplicationStatus.PENDING)),
-        "decision": Percentile(
-            ExpressionWrapper(
-                F("decided_at") - Coalesce("confirmed_at", "created_at"),
-                output_field=DurationField(),
-            ),
-            fraction=0.5,
-            filter=Q(decided_at__isnull=False),
-        ),
-    }
-
-
-def _applications(*, tenant: Tenant, filters: AnalyticsFilters) -> QuerySet[Application]:
-    """Applications received in the period, of the partner type chosen (the partner filters
-    that exist before there is a partner: tier, region, CAM and pipeline don't apply)."""
-    rows = Application.objects.filter(tenant=tenant)
-    if filters.partner_type:
-        rows = rows.filter(partner_type_id=filters.partner_type)
-    if filters.enrolled_from:
-        rows = rows.filter(created_at__gte=_midnight(filters.enrolled_from))
-    if filters.enrolled_to:
-        rows = rows.filter(created_at__lt=_midnight(filters.enrolled_to + timedelta(days=1)))
-    return rows
-
-
-def _application_notes(filters: AnalyticsFilters) -> list[str]:
-    if filters.tier or filters.region or filters.cam or filters.pipeline:
-        return [
-            _(
-                "Applications come before partners: only the partner type and the period "
-                "filters apply to them."
-            )
-        ]
-    return []
-
-
-def applications_panel(*, tenant: Tenant, filters: AnalyticsFilters) -> Panel:
-    """Received → confirmed → approved / rejected / pending, by source, with the median time
-    from confirmation to decision. Two queries (by source, and all sources)."""
-    panel = Panel(
-        key="applications",
-        title=_("Applications"),
-        description=_(
-            "Applications received in the period, by source: how many were confirmed by the "
-            "applicant, then approved, rejected or still pending, and the median time from "
-            "confirmation to decision."
-        ),
-        columns=[
-            _("Source"),
-            _("Received"),
-            _("Confirmed"),
-            _("Approved"),
-            _("Rejected"),
-            _("Pending"),
-            _("Median hours to decision"),
-        ],
-        rows=[],
-        chart="bar",
-        notes=_application_notes(filters),
-    )
-    rows = _applications(tenant=tenant, filters=filters)
-    by_source: dict[str, Any] = {
-        row["source"]: row
-        for row in rows.values("source").annotate(**_application_counts()).order_by()
-    }
-    total = rows.aggregate(**_application_counts())
-    if not total["received"]:
-        panel.empty = _(
-            "No application was received in this period: widen the dates, or share the "
-            "application form (/apply/) and send invitations."
-        )
-        return panel
-    keys = ("received", "confirmed", "approved", "rejected", "pending")
-    for source, label in ApplicationSource.choices:
-        row = by_source.get(source)
-        if row is None:
-            continue
-        panel.rows.append([str(label), *(row[k] for k in keys), _hours(row["decision"])])
-    panel.rows.append([_("All sources"), *(total[k] for k in keys), _hours(total["decision"])])
-    labels = (_("Received"), _("Confirmed"), _("Approved"), _("Rejected"), _("Pending"))
-    panel.series = [(str(label), float(total[k])) for label, k in zip(labels, keys, strict=True)]
-    return panel
-
-
-def _weeks_of(filters: AnalyticsFilters, today: date) -> list[date]:
-    """The Mondays of the last APPLICATION_WEEKS weeks of the period (to its end, or today)."""
-    end = min(filters.enrolled_to or today, today)
-    last = end - timedelta(days=end.weekday())
-    weeks = [last - timedelta(weeks=i) for i in reversed(range(APPLICATION_WEEKS))]
-    if filters.enrolled_from:
-        first = filters.enrolled_from - timedelta(days=filters.enrolled_from.weekday())
-        weeks = [w for w in weeks if w >= first]
-    return weeks
-
-
-def applications_weekly_panel(*, tenant: Tenant, filters: AnalyticsFilters, now: datetime) -> Panel:
-    """Applications received per week (the last 12 weeks of the period) and what became of
-    them. One query."""
-    panel = Panel(
-        key="applications_weekly",
-        title=_("Applications by week"),
-        description=_(
-            "Applications received each week (weeks start on Monday) over the last %(n)d weeks "
-            "of the period, and what became of them."
-        )
-        % {"n": APPLICATION_WEEKS},
-        columns=[
-            _("Week of"),
-            _("Received"),
-            _("Confirmed"),
-            _("Approved"),
-            _("Rejected"),
-            _("Pending"),
-        ],
-        rows=[],
-        chart="bar",
-        notes=_application_notes(filters),
-    )
-    weeks = _weeks_of(filters, timezone.localdate(now))
-    if not weeks:
-        panel.empty = _empty_period()
-        return panel
-    start, end = _midnight(weeks[0]), _midnight(weeks[-1] + timedelta(days=7))
-    counts = _application_counts()
-    del counts["decision"]
-    rows = (
-        _applications(tenant=tenant, filters=filters)
-        .filter(created_at__gte=start, created_at__lt=end)
-        .annotate(week=TruncWeek("created_at"))
-        .values("week")
-        .annotate(**counts)
-        .order_by()
-    )
-    found: dict[date, Any] = {timezone.localdate(row["week"]): row for row in rows}
-    if not found:
-        panel.empty = _(
-            "No application was received in these weeks: widen the dates, or share the "
-            "application form (/apply/) and send invitations."
-        )
-        return panel
-    keys = ("received", "confirmed", "approved", "rejected", "pending")
-    for week in weeks:
-        row: dict[str, Any] = found.get(week, {})
-        panel.rows.append([week.isoformat(), *(row.get(k, 0) for k in keys)])
-        panel.series.append((date_format(week, "j M"), float(row.get("received", 0))))
-    return panel
-
-
-# --- CAM workload ----------------------------------------------------------------------------
-
-
-def cam_workload_panel(
-    *,
-    tenant: Tenant,
-    filters: AnalyticsFilters,
-    managers: list[Membership],
-    now: datetime,
-) -> Panel:
-    """Per active staff member (and "Unassigned": no CAM, or one no longer active): partners,
-    actions waiting for approval, open alerts. Three grouped queries; `managers` is the active
-    staff (`channel_managers_for`, which the filter form has read already)."""
-    panel = Panel(
-        key="cam_workload",
-        title=_("CAM workload"),
-        description=_(
-            "Partners per channel manager, the actions waiting for their approval, and their "
-            "open alerts. “Unassigned” is partners without an active CAM: their approvals and "
-            "alerts go to the program admins."
-        ),
-        columns=[_("Channel manager"), _("Partners"), _("Waiting approvals"), _("Open alerts")],
-        rows=[],
-        chart="hbar",
-    )
-    accounts = filters.accounts(tenant)
-    partners = dict(
-        accounts.values("cam_id").annotate(n=Count("id")).order_by().values_list("cam_id", "n")
-    )
-    waiting = dict(
-        ActionProgress.objects.filter(
-            tenant=tenant,
-            status=ActionStatus.WAITING_FOR_APPROVAL,
-            enrollment__status__in=CURRENT_ENROLLMENT_STATUSES,
-            partner_account__in=accounts.values("pk"),
-        )
-        .values("partner_account__cam_id")
-        .annotate(n=Count("id"))
-        .order_by()
-        .values_list("partner_account__cam_id", "n")
-    )
-    alerts = dict(
-        Alert.objects.filter(
-            not_snoozed(timezone.localdate(now)),
-            tenant=tenant,
-            status=AlertStatus.OPEN,
-            account__in=accounts.values("pk"),
-        )
-        .values("account__cam_id")
-        .annotate(n=Count("id"))
-        .order_by()
-        .values_list("account__cam_id", "n")
-    )
-    active = {m.user_id: m for m in managers}
-    unassigned = [0, 0, 0]
-    for column, counts in enumerate((partners, waiting, alerts)):
-        for cam_id, n in counts.items():
-            if cam_id not in active:
-                unassigned[column] += n
-    for user_id, membership in active.items():
-        if filters.cam and user_id != filters.cam:
-            continue
-        figures = [partners.get(user_id, 0), waiting.get(user_id, 0), alerts.get(user_id, 0)]
-        if not any(figures) and membership.role != Role.CHANNEL_MANAGER:
-            continue  # a program admin without partners of their own
-        name = membership.user.get_full_name() or membership.user.email
-        panel.rows.append([name, *figures])
-    if any(unassigned) and not filters.cam:
-        panel.rows.append([_("Unassigned"), *unassigned])
-    panel.rows.sort(key=lambda row: (-row[1], str(row[0])))
-    panel.series = [(str(row[0]), float(row[1])) for row in panel.rows]
-    if not any(any(row[1:]) for row in panel.rows):
-        panel.rows = []
-        panel.empty = _(
-            "No partner in scope: clear the filters, or assign channel managers to partners "
-            "from the Partner Explorer."
-        )
-    return panel
-
-
-# --- The page's pipeline panels ----------------------------------------------------------------
-
-
-def pipeline_panels(
-    *,
-    tenant: Tenant,
-    filters: AnalyticsFilters,
-    now: datetime,
-    managers: list[Membership],
-) -> list[Panel]:
-    """Every pipeline panel of the page, in page order. A constant number of queries."""
-    scope = pipeline_scope(tenant=tenant, filters=filters)
-    figures = stage_figures(tenant=tenant, filters=filters, scope=scope, now=now)
-    return [
-        funnel_panel(scope=scope, figures=figures, filters=filters),
-        time_in_stage_panel(scope=scope, figures=figures),
-        stall_actions_panel(tenant=tenant, filters=filters, scope=scope, figures=figures, now=now),
-        applications_panel(tenant=tenant, filters=filters),
-        applications_weekly_panel(tenant=tenant, filters=filters, now=now),
-        cam_workload_panel(tenant=tenant, filters=filters, managers=managers, now=now),
-    ]
 
 
 # --- Stalled past the p90, for any set of partners (the console home's tile) ---------------

@@ -15,7 +15,7 @@ from django.utils import timezone
 from apps.analytics.charts import Chart, chart_for, number
 from apps.analytics.csv_export import panel_csv_response
 from apps.analytics.forms import AnalyticsFilterForm
-from apps.analytics.selectors_pipeline import pipeline_panels
+from apps.analytics.selectors_page import pipeline_panels
 from apps.analytics.selectors_segments import segment_panels
 from apps.partners.selectors import channel_managers_for
 from apps.tenancy.access import console_view

@@ -9,12 +9,9 @@ import time_machine
 from django_scopes import scope, scopes_disabled
 
 from apps.analytics.panels import AnalyticsFilters, Panel
-from apps.analytics.selectors_pipeline import (
-    applications_panel,
-    applications_weekly_panel,
-    cam_workload_panel,
-    pipeline_panels,
-)
+from apps.analytics.selectors_applications import applications_panel, applications_weekly_panel
+from apps.analytics.selectors_page import pipeline_panels
+from apps.analytics.selectors_workload import cam_workload_panel
 from apps.applications.models import Application, ApplicationSource
 from apps.applications.services import application_approve, application_reject
 from apps.onboarding.models import ActionProgress, ActionStatus
