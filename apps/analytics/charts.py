@@ -12,8 +12,12 @@ from django.utils.translation import gettext as _
 if TYPE_CHECKING:
     from apps.analytics.panels import Panel
 
-WIDTH = 640
-LABEL_CHARS = 26  # longer axis labels are shortened (the full one is in the bar's <title>)
+# The SVG's own width: the stylesheet never draws it wider (text stays at its set size), only
+# narrower in a narrow panel. Text is 13 units: about 11.5px in the two-column layout.
+WIDTH = 560
+LABEL_CHARS = 40  # longer axis labels are shortened (the full one is in the bar's <title>)
+CHAR_W = 7.0  # the mean width of a 13px label character, for the label column
+VALUE_W = 84  # room right of a bar for its value ("100%", "15.4 days")
 
 
 def number(value: Any, unit: str = "") -> str:
@@ -67,6 +71,7 @@ class Chart:
     # cohort: header and rows of cells
     head: list[str] = field(default_factory=list)
     cells: list[list[Cell]] = field(default_factory=list)
+    legend: list[tuple[int, str]] = field(default_factory=list)  # (heat step, its range)
 
 
 def _summary(panel: Panel) -> str:
@@ -106,8 +111,12 @@ def _bar(panel: Panel) -> Chart:
 
 
 def _hbar(panel: Panel, *, centred: bool = False) -> Chart:
-    row_h, gap, label_w, value_w = 26, 10, 190, 70
-    plot_w = WIDTH - label_w - value_w
+    """Horizontal bars, the label column as wide as the longest (shortened) label needs."""
+    row_h, gap = 26, 10
+    longest = max((len(_short(label)) for label, _v in panel.series), default=0)
+    label_w = min(max(80, round(longest * CHAR_W) + 14), 300)
+    chars = max(8, int((label_w - 14) / CHAR_W))
+    plot_w = WIDTH - label_w - VALUE_W
     peak = max((v for _l, v in panel.series), default=0) or 1
     chart = Chart(kind=panel.chart, height=len(panel.series) * (row_h + gap) + gap)
     for i, (label, value) in enumerate(panel.series):
@@ -117,7 +126,7 @@ def _hbar(panel: Panel, *, centred: bool = False) -> Chart:
         chart.bars.append(
             Bar(
                 label=label,
-                short=_short(label),
+                short=_short(label, chars),
                 value=number(value, panel.unit),
                 x=round(x, 1),
                 y=y,
@@ -139,18 +148,50 @@ def _heat(value: Any, peak: float) -> int | None:
     return min(4, max(0, int(share * 5)))
 
 
+def _heat_columns(panel: Panel) -> set[int]:
+    """The columns the heat map colours (and writes with the unit): of a percentage table,
+    those whose header says "%" (a count beside them, such as the cohort's size, is a plain
+    number); otherwise every column after the first."""
+    every = set(range(1, len(panel.columns)))
+    if panel.unit.strip() != "%":
+        return every
+    shares = {i for i in every if "%" in str(panel.columns[i])}
+    return shares or every
+
+
 def _cohort(panel: Panel) -> Chart:
-    numbers = [v for row in panel.rows for v in row[1:] if isinstance(v, int | float)]
+    heated = _heat_columns(panel)
+    numbers = [
+        v
+        for row in panel.rows
+        for i, v in enumerate(row)
+        if i in heated and isinstance(v, int | float)
+    ]
     peak = 100.0 if panel.unit.strip() == "%" else float(max(numbers, default=0) or 1)
     chart = Chart(kind="cohort", head=[str(c) for c in panel.columns])
+
+    def cell(i: int, value: Any) -> Cell:
+        if i in heated:
+            return Cell(text=number(value, panel.unit), heat=_heat(value, peak))
+        return Cell(text=number(value))
+
     for row in panel.rows:
         cells = [Cell(text=str(row[0]))]
-        cells += [Cell(text=number(v, panel.unit), heat=_heat(v, peak)) for v in row[1:]]
+        cells += [cell(i, v) for i, v in enumerate(row) if i]
         chart.cells.append(cells)
     parts = [
-        f"{row[0]}: " + ", ".join(number(v, panel.unit) for v in row[1:]) for row in panel.rows
+        f"{row[0]}: " + ", ".join(c.text for c in cells[1:])
+        for row, cells in zip(panel.rows, chart.cells, strict=True)
     ]
     chart.summary = _("%(title)s: %(values)s") % {"title": panel.title, "values": "; ".join(parts)}
+    if panel.unit.strip() == "%":  # a share: the colour steps are fixed ranges (see _heat)
+        chart.legend = [
+            (0, _("under 20%")),
+            (1, _("20–40%")),
+            (2, _("40–60%")),
+            (3, _("60–80%")),
+            (4, _("80–100%")),
+        ]
     return chart
 
 
