@@ -438,3 +438,12 @@ def test_settings_nav_links_the_log(acme, client_for):
     assert 'href="/console/audit/" aria-current="page"' in html
     with scope(tenant=acme.tenant):
         assert Membership.objects.filter(tenant=acme.tenant, user=acme.admin).exists()
+
+
+def test_a_moment_in_the_changes_reads_as_a_date_and_time() -> None:
+    from apps.audit.templatetags.audit import _change_value
+
+    shown = _change_value("2026-09-08T13:03:34.232842+00:00")
+    assert "T13:03" not in shown and "2026" in shown
+    assert _change_value("2026-09-08 and more") == "2026-09-08 and more"
+    assert _change_value("not a dateTtime at all") == "not a dateTtime at all"

@@ -1,4 +1,7 @@
+from datetime import datetime
+
 from django import template
+from django.utils import formats, timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
@@ -28,6 +31,15 @@ def _change_value(value: object) -> str:
         return str(_("Yes") if value else _("No"))
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and "T" in value:
+        # A moment stored as ISO 8601 (activated at…): shown as a date and time, local.
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if timezone.is_aware(moment):
+            moment = timezone.localtime(moment)
+        return formats.date_format(moment, "DATETIME_FORMAT")
     return str(value)
 
 
