@@ -6,7 +6,7 @@ nothing else changes their status.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -179,3 +179,34 @@ def alert_digest_send(*, tenant: Tenant, user: User, today: date | None = None) 
         context={"alerts": alerts, "partners": list(partners.values()), "today": today},
     )
     return len(alerts)
+
+
+def alerts_resolve(
+    *, tenant: Tenant, actor: User, now: datetime, reason: str, **where: Any
+) -> list[int]:
+    """Resolve the unresolved alerts matched by `where` (the "resolve" transition) when what
+    they watched is gone (a milestone dropped, a rule retired), each audited with from, to
+    and `reason`. Returns their ids."""
+    sources, target = ALERT_TRANSITIONS["resolve"]
+    assert target is not None
+    alerts = list(
+        Alert.objects.select_for_update(of=("self",))
+        .filter(tenant=tenant, status__in=sources, **where)
+        .order_by("pk")
+    )
+    for alert in alerts:
+        before = alert.status
+        alert.status = target
+        alert.resolved_at = now
+        alert.save(update_fields=["status", "resolved_at"])
+        audit_record(
+            tenant=tenant,
+            actor=actor,
+            verb=verbs.ALERT_RESOLVED,
+            target=alert,
+            partner_id=alert.account_id,
+            data={"from": before, "to": target, "reason": reason},
+        )
+    if alerts:
+        alerts_changed(tenant_ids=[tenant.pk])
+    return [alert.pk for alert in alerts]

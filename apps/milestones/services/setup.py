@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 
 from apps.audit.services import audit_record
 from apps.milestones import verbs
-from apps.milestones.alert_badge import alerts_changed
 from apps.milestones.default_tracks import STANDARD_MILESTONES, TRACKS, MilestoneSpec, TrackSpec
 from apps.milestones.models import (
     Alert,
@@ -24,7 +23,7 @@ from apps.milestones.models import (
     Track,
 )
 from apps.milestones.services import statements
-from apps.milestones.services.alerts import ALERT_TRANSITIONS
+from apps.milestones.services.alerts import alerts_resolve
 from apps.partners.models import PartnerAccount, PartnerType
 from apps.tenancy.models import STAFF_ROLES, Membership, Tenant
 
@@ -174,37 +173,6 @@ def _track_name(track: Track) -> str:
     return track.partner_type.name
 
 
-def _resolve_dropped_alerts(
-    *, tenant: Tenant, actor: User, dropped: list[int], now: datetime
-) -> list[int]:
-    """Resolve the unresolved alerts of the partner milestones `dropped` (the "resolve"
-    transition), audited with from and to. Returns their ids."""
-    sources, target = ALERT_TRANSITIONS["resolve"]
-    assert target is not None
-    alerts = list(
-        Alert.objects.select_for_update(of=("self",))
-        .filter(tenant=tenant, partner_milestone_id__in=dropped, status__in=sources)
-        .select_related("rule")
-        .order_by("pk")
-    )
-    for alert in alerts:
-        before = alert.status
-        alert.status = target
-        alert.resolved_at = now
-        alert.save(update_fields=["status", "resolved_at"])
-        audit_record(
-            tenant=tenant,
-            actor=actor,
-            verb=verbs.ALERT_RESOLVED,
-            target=alert,
-            partner_id=alert.account_id,
-            data={"from": before, "to": target, "reason": "track_switched"},
-        )
-    if alerts:
-        alerts_changed(tenant_ids=[tenant.pk])
-    return [alert.pk for alert in alerts]
-
-
 @transaction.atomic
 def partner_track_switch(
     *, tenant: Tenant, actor: User, account_id: int, track_id: int
@@ -266,7 +234,13 @@ def partner_track_switch(
         )
     )
     dropped = sorted(pk for pk, key in mine if key not in wanted)
-    resolved = _resolve_dropped_alerts(tenant=tenant, actor=actor, dropped=dropped, now=now)
+    resolved = alerts_resolve(
+        tenant=tenant,
+        actor=actor,
+        now=now,
+        reason="track_switched",
+        partner_milestone_id__in=dropped,
+    )
     PartnerMilestone.objects.filter(tenant=tenant, pk__in=dropped).delete()
     kept_rows = [(pk, wanted[key]) for pk, key in mine if key in wanted]
     kept_pks = [pk for pk, _m in kept_rows]

@@ -16,10 +16,8 @@ from django.utils.translation import gettext as _
 
 from apps.audit.services import audit_record
 from apps.content.models import AssetCategory
-from apps.milestones import verbs
-from apps.milestones.alert_badge import alerts_changed
-from apps.milestones.models import Alert, AlertRule, CompletionKind, Milestone, Phase, Track
-from apps.milestones.services.alerts import ALERT_TRANSITIONS
+from apps.milestones.models import AlertRule, CompletionKind, Milestone, Phase, Track
+from apps.milestones.services.alerts import alerts_resolve
 from apps.milestones.services.setup import MilestoneError
 from apps.onboarding.models import Stage
 from apps.partners.verbs import EVENT_TYPES
@@ -186,28 +184,5 @@ def _record(
 def _resolve_alerts(
     *, tenant: Tenant, actor: User, now: Any, reason: str, **where: Any
 ) -> list[int]:
-    """Resolve the unresolved alerts matched by `where` (the "resolve" transition, as
-    setup's `_resolve_dropped_alerts`), each audited with from and to."""
-    sources, target = ALERT_TRANSITIONS["resolve"]
-    assert target is not None
-    alerts = list(
-        Alert.objects.select_for_update(of=("self",))
-        .filter(tenant=tenant, status__in=sources, **where)
-        .order_by("pk")
-    )
-    for alert in alerts:
-        before = alert.status
-        alert.status = target
-        alert.resolved_at = now
-        alert.save(update_fields=["status", "resolved_at"])
-        audit_record(
-            tenant=tenant,
-            actor=actor,
-            verb=verbs.ALERT_RESOLVED,
-            target=alert,
-            partner_id=alert.account_id,
-            data={"from": before, "to": target, "reason": reason},
-        )
-    if alerts:
-        alerts_changed(tenant_ids=[tenant.pk])
-    return [alert.pk for alert in alerts]
+    """Resolve the unresolved alerts matched by `where`, audited (`alerts_resolve`)."""
+    return alerts_resolve(tenant=tenant, actor=actor, now=now, reason=reason, **where)
