@@ -28,6 +28,9 @@ SUITES = ["explorer", "onboarding", "applications"]
 SUITES += ["importing"]
 # After the import: it builds 1M milestone rows on the dataset's own 100,000 partners.
 SUITES += ["sweep"]
+# After the sweep: enrollments, stage history and applications over the year on the same
+# partners (it reuses the sweep's partner tracks when they exist).
+SUITES += ["analytics"]
 SUITE_ALIASES = {"import": "importing"}  # BENCH_SUITES=import
 BUSY_LOAD = 1.0  # 1-minute load average above which the report warns of noise
 SLOW_P50_MS = 250  # HTTP endpoints with a slower median are listed under "Looks slow"
