@@ -103,6 +103,13 @@ class AnalyticsFilters:
         return rows
 
     @property
+    def narrows_accounts(self) -> bool:
+        """Whether `accounts` is narrower than all the tenant's partner accounts (any partner,
+        pipeline or period filter set): only then is it worth using as a subquery; without
+        one, a tenant filter alone selects the same rows without reading every account."""
+        return self.any
+
+    @property
     def any(self) -> bool:
         return any(
             [

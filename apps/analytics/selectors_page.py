@@ -33,7 +33,7 @@ def pipeline_panels(
 ) -> list[Panel]:
     """Every pipeline panel of the page, in page order. A constant number of queries."""
     scope = pipeline_scope(tenant=tenant, filters=filters)
-    figures = stage_figures(tenant=tenant, filters=filters, scope=scope, now=now)
+    figures = stage_figures(tenant=tenant, filters=filters, scope=scope, now=now, roomy_sort=True)
     return [
         funnel_panel(scope=scope, figures=figures, filters=filters),
         time_in_stage_panel(scope=scope, figures=figures),

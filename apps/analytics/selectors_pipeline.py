@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.db import connections, transaction
 from django.db.models import (
     Aggregate,
     Case,
@@ -55,6 +56,9 @@ if TYPE_CHECKING:
 # How many of a stage's stall actions are listed.
 STALL_ACTIONS_PER_STAGE = 3
 DAY = 86400.0
+# The memory the time-in-stage percentiles may sort in (one statement: `SET LOCAL`), so a
+# large program's finished stage rows sort in memory rather than spilling to disk.
+SORT_MEMORY_SQL = "SET LOCAL work_mem = '64MB'"
 
 
 class Percentile(Aggregate):
@@ -107,7 +111,7 @@ def pipeline_scope(*, tenant: Tenant, filters: AnalyticsFilters) -> PipelineScop
         )
     else:
         top = (
-            filters.enrollments(tenant)
+            _enrollments(tenant=tenant, filters=filters)
             .values("pipeline_id", "pipeline__name")
             .annotate(n=Count("id"))
             .order_by("-n", "pipeline_id")
@@ -128,7 +132,15 @@ def _scope_enrollments(
     *, tenant: Tenant, filters: AnalyticsFilters, scope: PipelineScope
 ) -> QuerySet[Enrollment]:
     assert scope.pipeline_id is not None
-    return filters.enrollments(tenant).filter(pipeline_id=scope.pipeline_id)
+    return _enrollments(tenant=tenant, filters=filters).filter(pipeline_id=scope.pipeline_id)
+
+
+def _enrollments(*, tenant: Tenant, filters: AnalyticsFilters) -> QuerySet[Enrollment]:
+    """`filters.enrollments`, reading the accounts subquery only when the filters narrow the
+    accounts (else the tenant and enrollment conditions alone select the same rows)."""
+    if filters.narrows_accounts:
+        return filters.enrollments(tenant)
+    return Enrollment.objects.filter(filters.enrollment_q(), tenant=tenant)
 
 
 def _skipped_stage() -> Q:
@@ -164,10 +176,16 @@ def _threshold(stage_ref: str, p90s: dict[int, timedelta], now: datetime) -> Cas
 
 
 def stage_figures(
-    *, tenant: Tenant, filters: AnalyticsFilters, scope: PipelineScope, now: datetime
+    *,
+    tenant: Tenant,
+    filters: AnalyticsFilters,
+    scope: PipelineScope,
+    now: datetime,
+    roomy_sort: bool = False,
 ) -> dict[int, StageFigures]:
     """Per stage of the pipeline: partners who reached it, are in it now, finished it and are
-    stalled in it past its p90; finished rows' median and p90 duration. Two queries.
+    stalled in it past its p90; finished rows' median and p90 duration. Two queries (three
+    with `roomy_sort`: the percentiles then sort in SORT_MEMORY, set for their transaction).
 
     A stage counts as reached when the partner entered it or finished it (a stage skipped
     ahead of time is finished), and as finished when it was completed. Time in stage is
@@ -196,7 +214,14 @@ def stage_figures(
         )
         .order_by()
     )
-    durations: dict[int, dict[str, Any]] = {row["stage_id"]: dict(row) for row in timed}
+    if roomy_sort:
+        with transaction.atomic(using=timed.db, savepoint=False):
+            with connections[timed.db].cursor() as cursor:
+                cursor.execute(SORT_MEMORY_SQL)
+            timed_rows = list(timed)
+    else:
+        timed_rows = list(timed)
+    durations: dict[int, dict[str, Any]] = {row["stage_id"]: dict(row) for row in timed_rows}
     p90s = {sid: row["p90"] for sid, row in durations.items() if row["p90"] is not None}
     partner = "enrollment__partner_account_id"
     in_now = Q(
@@ -402,7 +427,7 @@ def stage_p90s(*, tenant: Tenant, filters: AnalyticsFilters) -> dict[int, timede
     rows = (
         StageProgress.objects.filter(
             tenant=tenant,
-            enrollment__in=filters.enrollments(tenant).values("pk"),
+            enrollment__in=_enrollments(tenant=tenant, filters=filters).values("pk"),
             completed_at__isnull=False,
             entered_at__isnull=False,
         )

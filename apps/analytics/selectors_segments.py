@@ -3,7 +3,8 @@ monthly enrollment cohort), how fast partners reach their first certification an
 and how each milestone fares across the portfolio (issue 13).
 
 Each panel is one set-based statement over the partners in scope (`AnalyticsFilters.accounts`
-as a subquery), filtered on the tenant; the tier labels add one query. The partners counted are
+as a subquery when the filters narrow them), filtered on the tenant; the three activation
+panels share one (`GROUPING SETS`); the tier labels add one query. The partners counted are
 those with milestone tracking (`PartnerTrack`), segmented by their type, tier and region as
 they are now: a partner moved to another type counts under its new one.
 """
@@ -14,7 +15,9 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from django.db.models import Count, DateField, F, Max, Q
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import BooleanField, Count, DateField, ExpressionWrapper, F, Max, Q
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -48,13 +51,11 @@ EMPTY_TRACKING = gettext_lazy(
 
 def segment_panels(*, tenant: Tenant, filters: AnalyticsFilters, now: datetime) -> list[Panel]:
     """Activation by type, tier and region; the activation cohorts; time to first
-    certification and first deal by type and by tier; the milestones. Seven statements
+    certification and first deal by type and by tier; the milestones. Five statements
     whatever the data and the filters."""
     by = segments(tenant=tenant)
     return [
-        activation_panel(tenant=tenant, filters=filters, segment=by["type"]),
-        activation_panel(tenant=tenant, filters=filters, segment=by["tier"]),
-        activation_panel(tenant=tenant, filters=filters, segment=by["region"]),
+        *activation_panels(tenant=tenant, filters=filters, by=by),
         cohort_panel(tenant=tenant, filters=filters, now=now),
         *time_to_first_panels(
             tenant=tenant, filters=filters, by_type=by["type"], by_tier=by["tier"]
@@ -70,22 +71,76 @@ _ACTIVATION_TITLES = {
 }
 
 
-def activation_panel(*, tenant: Tenant, filters: AnalyticsFilters, segment: Segment) -> Panel:
-    """Partners with milestone tracking per segment, how many activated (the rate) and how
-    many went dark (their activation window ran out first). One query."""
-    groups = (
+# The tracks in scope with their segments and flags, counted per type, per tier and per
+# region in one pass (`GROUPING SETS`); `GROUPING(...) = 0` says which set a row belongs to.
+_ACTIVATION_SQL = """
+SELECT GROUPING(seg_type) = 0 AS by_type, GROUPING(seg_tier) = 0 AS by_tier,
+       seg_type, seg_type_name, seg_type_position, seg_tier, seg_region,
+       count(*), count(*) FILTER (WHERE is_activated), count(*) FILTER (WHERE is_dark)
+FROM ({tracks}) AS tracks
+GROUP BY GROUPING SETS ((seg_type, seg_type_name, seg_type_position), (seg_tier), (seg_region))
+"""
+
+
+def _activation_groups(
+    *, tenant: Tenant, filters: AnalyticsFilters
+) -> dict[str, list[dict[str, Any]]]:
+    """The activation counts per segment key ("type", "tier", "region"). One query."""
+    tracks = (
         tracks_in_scope(tenant=tenant, filters=filters)
-        .values(*segment.fields)
-        .annotate(
-            partners=Count("id"),
-            activated=Count("id", filter=ACTIVATED),
-            dark=Count("id", filter=DARK),
+        .values(
+            seg_type=F("account__partner_type_id"),
+            seg_type_name=F("account__partner_type__name"),
+            seg_type_position=F("account__partner_type__position"),
+            seg_tier=F("account__tier"),
+            seg_region=F("account__region"),
+            is_activated=ExpressionWrapper(ACTIVATED, output_field=BooleanField()),
+            is_dark=ExpressionWrapper(DARK, output_field=BooleanField()),
         )
         .order_by()
     )
+    groups: dict[str, list[dict[str, Any]]] = {"type": [], "tier": [], "region": []}
+    try:
+        sql, params = tracks.query.sql_with_params()
+    except EmptyResultSet:
+        return groups
+    with connections[tracks.db].cursor() as cursor:
+        cursor.execute(_ACTIVATION_SQL.format(tracks=sql), params)
+        found = cursor.fetchall()
+    for by_type, by_tier, type_id, name, position, tier, region, *counts in found:
+        figures = dict(zip(("partners", "activated", "dark"), counts, strict=True))
+        if by_type:
+            groups["type"].append(
+                {
+                    "account__partner_type_id": type_id,
+                    "account__partner_type__name": name,
+                    "account__partner_type__position": position,
+                    **figures,
+                }
+            )
+        elif by_tier:
+            groups["tier"].append({"account__tier": tier, **figures})
+        else:
+            groups["region"].append({"account__region": region, **figures})
+    return groups
+
+
+def activation_panels(
+    *, tenant: Tenant, filters: AnalyticsFilters, by: Mapping[str, Segment]
+) -> list[Panel]:
+    """Activation by partner type, by tier and by region (`by`: `segments`). One query."""
+    groups = _activation_groups(tenant=tenant, filters=filters)
+    return [
+        activation_panel(segment=by[key], groups=groups[key]) for key in ("type", "tier", "region")
+    ]
+
+
+def activation_panel(*, segment: Segment, groups: list[dict[str, Any]]) -> Panel:
+    """Partners with milestone tracking per segment (`groups`: their counts), how many
+    activated (the rate) and how many went dark (their activation window ran out first)."""
     rows = []
     series: list[tuple[str, float]] = []
-    for group in ordered(list(groups), segment):
+    for group in ordered(groups, segment):
         label = segment.label(group)
         rate = percent(group["activated"], group["partners"])
         rows.append([label, group["partners"], group["activated"], rate, group["dark"]])

@@ -36,8 +36,13 @@ DARK = Q(activated_at__isnull=True, account__activated_at__isnull=True) & (
 
 
 def tracks_in_scope(*, tenant: Tenant, filters: AnalyticsFilters) -> QuerySet[PartnerTrack]:
-    """The milestone tracking rows of the accounts in scope (the accounts as a subquery)."""
-    return PartnerTrack.objects.filter(tenant=tenant, account__in=filters.accounts(tenant))
+    """The milestone tracking rows of the accounts in scope (the accounts as a subquery, only
+    when the filters narrow them: else the tenant filter alone, without reading every
+    account)."""
+    rows = PartnerTrack.objects.filter(tenant=tenant)
+    if filters.narrows_accounts:
+        rows = rows.filter(account__in=filters.accounts(tenant))
+    return rows
 
 
 def program_zone(tenant: Tenant) -> ZoneInfo:

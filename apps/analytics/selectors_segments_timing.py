@@ -3,8 +3,8 @@ deal (median and p90 by partner type and by tier), and each milestone's completi
 count and lateness across the portfolio (issue 13).
 
 The firsts come from the partner event log (`certification.passed`, `deal.registered`: the
-earliest of each, read through the log's (tenant, account, type, occurred_at) index), counted
-from the partner's tracking start. Both the by-type and by-tier panels are one statement
+earliest of each per partner, one grouped aggregate over those events joined to the tracks),
+counted from the partner's tracking start. Both the by-type and by-tier panels are one statement
 (`GROUPING SETS`), the milestones panel another.
 """
 
@@ -22,9 +22,8 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     Min,
-    OuterRef,
     Q,
-    Subquery,
+    QuerySet,
     Value,
 )
 from django.db.models.functions import Coalesce
@@ -45,7 +44,11 @@ if TYPE_CHECKING:
 # a certification passed before tracking started counts as day 0), then the medians and p90s
 # per type and per tier. percentile_cont interpolates: the median of 10, 20, 40, 50 is 30.
 _FIRSTS_SQL = """
-WITH firsts AS MATERIALIZED ({firsts}),
+WITH events AS ({events}),
+firsts AS MATERIALIZED (
+    SELECT tracks.*, events.first_cert, events.first_deal
+    FROM ({tracks}) AS tracks LEFT JOIN events ON events.account_id = tracks.seg_account
+),
 days AS (
     SELECT seg_type, seg_type_name, seg_type_position, seg_tier,
            CASE WHEN first_cert IS NOT NULL
@@ -65,31 +68,48 @@ GROUP BY GROUPING SETS ((seg_type, seg_type_name, seg_type_position), (seg_tier)
 """
 
 
-def _first(*, tenant: Tenant, type_: str) -> Subquery:
-    """When the partner's first event of `type_` occurred (None if never)."""
-    return Subquery(
-        PartnerEvent.objects.filter(tenant=tenant, account_id=OuterRef("account_id"), type=type_)
-        .order_by("occurred_at")
-        .values("occurred_at")[:1]
+def _first_events(*, tenant: Tenant, filters: AnalyticsFilters) -> QuerySet[Any]:
+    """Per partner with any, when its first certification passed and its first deal
+    registered (None if never): one pass over those two event types."""
+    events = PartnerEvent.objects.filter(
+        tenant=tenant, type__in=[CERTIFICATION_PASSED_EVENT, DEAL_REGISTERED_EVENT]
+    )
+    if filters.narrows_accounts:
+        events = events.filter(account__in=filters.accounts(tenant))
+    return (
+        events.values("account_id")
+        .annotate(
+            first_cert=Min("occurred_at", filter=Q(type=CERTIFICATION_PASSED_EVENT)),
+            first_deal=Min("occurred_at", filter=Q(type=DEAL_REGISTERED_EVENT)),
+        )
+        .order_by()
     )
 
 
 def _firsts(*, tenant: Tenant, filters: AnalyticsFilters) -> list[tuple[Any, ...]]:
-    rows = _tracks(tenant=tenant, filters=filters).values(
-        seg_type=F("account__partner_type_id"),
-        seg_type_name=F("account__partner_type__name"),
-        seg_type_position=F("account__partner_type__position"),
-        seg_tier=F("account__tier"),
-        started=F("enrolled_at"),
-        first_cert=_first(tenant=tenant, type_=CERTIFICATION_PASSED_EVENT),
-        first_deal=_first(tenant=tenant, type_=DEAL_REGISTERED_EVENT),
+    tracks = (
+        _tracks(tenant=tenant, filters=filters)
+        .values(
+            seg_account=F("account_id"),
+            seg_type=F("account__partner_type_id"),
+            seg_type_name=F("account__partner_type__name"),
+            seg_type_position=F("account__partner_type__position"),
+            seg_tier=F("account__tier"),
+            started=F("enrolled_at"),
+        )
+        .order_by()
     )
+    events = _first_events(tenant=tenant, filters=filters)
     try:
-        sql, params = rows.query.sql_with_params()
+        tracks_sql, tracks_params = tracks.query.sql_with_params()
+        events_sql, events_params = events.query.sql_with_params()
     except EmptyResultSet:
         return []
-    with connections[rows.db].cursor() as cursor:
-        cursor.execute(_FIRSTS_SQL.format(firsts=sql), params)
+    with connections[tracks.db].cursor() as cursor:
+        cursor.execute(
+            _FIRSTS_SQL.format(events=events_sql, tracks=tracks_sql),
+            (*events_params, *tracks_params),
+        )
         return list(cursor.fetchall())
 
 
@@ -192,9 +212,11 @@ def milestones_panel(*, tenant: Tenant, filters: AnalyticsFilters, now: datetime
     """Per milestone (its key and name: each track owns a copy), the partners who have it,
     the share completed, how many are overdue now and the mean days late. One query."""
     late = Q(completed_at__gt=F("due_at")) | Q(completed_at__isnull=True, due_at__lt=now)
+    milestones = PartnerMilestone.objects.filter(tenant=tenant)
+    if filters.narrows_accounts:
+        milestones = milestones.filter(account__in=filters.accounts(tenant))
     groups = (
-        PartnerMilestone.objects.filter(tenant=tenant, account__in=filters.accounts(tenant))
-        .values("milestone__key", "milestone__name")
+        milestones.values("milestone__key", "milestone__name")
         .annotate(
             phase=Min("milestone__phase"),
             window=Min("milestone__window_to_day"),

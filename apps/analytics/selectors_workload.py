@@ -45,15 +45,20 @@ def cam_workload_panel(
         chart="hbar",
     )
     accounts = filters.accounts(tenant)
+    # The approvals and alerts of the accounts in scope: through the accounts subquery only
+    # when the filters narrow them (else the tenant filter alone selects the same rows).
+    waiting_rows = ActionProgress.objects.filter(tenant=tenant)
+    alert_rows = Alert.objects.filter(tenant=tenant)
+    if filters.narrows_accounts:
+        waiting_rows = waiting_rows.filter(partner_account__in=accounts.values("pk"))
+        alert_rows = alert_rows.filter(account__in=accounts.values("pk"))
     partners = dict(
         accounts.values("cam_id").annotate(n=Count("id")).order_by().values_list("cam_id", "n")
     )
     waiting = dict(
-        ActionProgress.objects.filter(
-            tenant=tenant,
+        waiting_rows.filter(
             status=ActionStatus.WAITING_FOR_APPROVAL,
             enrollment__status__in=CURRENT_ENROLLMENT_STATUSES,
-            partner_account__in=accounts.values("pk"),
         )
         .values("partner_account__cam_id")
         .annotate(n=Count("id"))
@@ -61,11 +66,9 @@ def cam_workload_panel(
         .values_list("partner_account__cam_id", "n")
     )
     alerts = dict(
-        Alert.objects.filter(
+        alert_rows.filter(
             not_snoozed(timezone.localdate(now)),
-            tenant=tenant,
             status=AlertStatus.OPEN,
-            account__in=accounts.values("pk"),
         )
         .values("account__cam_id")
         .annotate(n=Count("id"))

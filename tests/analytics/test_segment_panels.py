@@ -409,7 +409,7 @@ def test_query_count_does_not_grow_with_partners(acme, count, django_assert_max_
                 PartnerEventFactory(
                     account=account, type="certification.passed", occurred_at=on(4, 28)
                 )
-    with django_assert_max_num_queries(7), scope(tenant=acme.tenant):
+    with django_assert_max_num_queries(5), scope(tenant=acme.tenant):
         result = segment_panels(
             tenant=acme.tenant, filters=AnalyticsFilters(tier="gold", region="emea"), now=NOW
         )
