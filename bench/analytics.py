@@ -564,15 +564,10 @@ def _panel_calls(tenant, filters: AnalyticsFilters, now: datetime, managers) -> 
                 tenant=tenant, filters=filters, managers=managers, now=now
             ),
         ),
-        *[
-            (
-                f"activation by {key}",
-                lambda key=key: _selector("activation_panel")(
-                    tenant=tenant, filters=filters, segment=by[key]
-                ),
-            )
-            for key in ("type", "tier", "region")
-        ],
+        (
+            "activation by type, tier and region (one statement)",
+            lambda: _selector("activation_panels")(tenant=tenant, filters=filters, by=by),
+        ),
         (
             "activation cohorts",
             lambda: _selector("cohort_panel")(tenant=tenant, filters=filters, now=now),
