@@ -36,7 +36,6 @@ Measured:
 - EXPLAIN (ANALYZE, BUFFERS) of the slowest statement of the two slowest panels.
 """
 
-import importlib
 import os
 import statistics
 import time
@@ -49,6 +48,18 @@ from django.test.utils import CaptureQueriesContext
 from django_scopes import scope, scopes_disabled
 
 from apps.analytics.panels import AnalyticsFilters
+from apps.analytics.selectors_applications import applications_panel, applications_weekly_panel
+from apps.analytics.selectors_pipeline import (
+    funnel_panel,
+    pipeline_scope,
+    stage_figures,
+    time_in_stage_panel,
+)
+from apps.analytics.selectors_segments import activation_panels, cohort_panel
+from apps.analytics.selectors_segments_common import segments
+from apps.analytics.selectors_segments_timing import milestones_panel, time_to_first_panels
+from apps.analytics.selectors_stalls import stall_actions_panel
+from apps.analytics.selectors_workload import cam_workload_panel
 from apps.milestones import verbs as milestone_verbs
 from apps.milestones.services import statements
 from apps.milestones.verbs import CERTIFICATION_PASSED_EVENT, DEAL_REGISTERED_EVENT
@@ -486,28 +497,6 @@ def _build(tenant, now: datetime) -> dict:
 # Measure
 # ---------------------------------------------------------------------------
 
-# Where the panel selectors may live (looked up by name: the app's modules are split as it
-# grows, the selectors keep their names and signatures).
-SELECTOR_MODULES = [
-    "apps.analytics.selectors_pipeline",
-    "apps.analytics.selectors_applications",
-    "apps.analytics.selectors_workload",
-    "apps.analytics.selectors_segments",
-    "apps.analytics.selectors_segments_timing",
-    "apps.analytics.selectors_segments_common",
-]
-
-
-def _selector(name: str):
-    for module in SELECTOR_MODULES:
-        try:
-            found = getattr(importlib.import_module(module), name, None)
-        except ImportError:
-            continue
-        if found is not None:
-            return found
-    raise LookupError(f"no analytics selector {name!r} in {SELECTOR_MODULES}")
-
 
 class _Recorder:
     """Every statement a call runs: (ms, sql, params)."""
@@ -532,55 +521,53 @@ def _pct(values: list[float], p: float) -> float:
 def _panel_calls(tenant, filters: AnalyticsFilters, now: datetime, managers) -> list:
     """(label, callable) per panel selector; the funnel's scope and figures are computed once
     here for the stall actions panel, which takes them as arguments on the page too."""
-    scope_ = _selector("pipeline_scope")(tenant=tenant, filters=filters)
-    figures = _selector("stage_figures")(tenant=tenant, filters=filters, scope=scope_, now=now)
-    by = _selector("segments")(tenant=tenant)
+    scope_ = pipeline_scope(tenant=tenant, filters=filters)
+    figures = stage_figures(tenant=tenant, filters=filters, scope=scope_, now=now)
+    by = segments(tenant=tenant)
 
     def funnel():
-        s = _selector("pipeline_scope")(tenant=tenant, filters=filters)
-        f = _selector("stage_figures")(tenant=tenant, filters=filters, scope=s, now=now)
-        _selector("funnel_panel")(scope=s, figures=f, filters=filters)
-        _selector("time_in_stage_panel")(scope=s, figures=f)
+        s = pipeline_scope(tenant=tenant, filters=filters)
+        f = stage_figures(tenant=tenant, filters=filters, scope=s, now=now)
+        funnel_panel(scope=s, figures=f, filters=filters)
+        time_in_stage_panel(scope=s, figures=f)
 
     return [
         ("funnel + time in stage (scope, stage_figures)", funnel),
         (
             "stall actions",
-            lambda: _selector("stall_actions_panel")(
+            lambda: stall_actions_panel(
                 tenant=tenant, filters=filters, scope=scope_, figures=figures, now=now
             ),
         ),
         (
             "applications",
-            lambda: _selector("applications_panel")(tenant=tenant, filters=filters),
+            lambda: applications_panel(tenant=tenant, filters=filters),
         ),
         (
             "applications weekly",
-            lambda: _selector("applications_weekly_panel")(tenant=tenant, filters=filters, now=now),
+            lambda: applications_weekly_panel(tenant=tenant, filters=filters, now=now),
         ),
         (
             "CAM workload",
-            lambda: _selector("cam_workload_panel")(
-                tenant=tenant, filters=filters, managers=managers, now=now
-            ),
+            lambda: cam_workload_panel(tenant=tenant, filters=filters, managers=managers, now=now),
         ),
         (
             "activation by type, tier and region (one statement)",
-            lambda: _selector("activation_panels")(tenant=tenant, filters=filters, by=by),
+            lambda: activation_panels(tenant=tenant, filters=filters, by=by),
         ),
         (
             "activation cohorts",
-            lambda: _selector("cohort_panel")(tenant=tenant, filters=filters, now=now),
+            lambda: cohort_panel(tenant=tenant, filters=filters, now=now),
         ),
         (
             "time to first cert/deal (type + tier)",
-            lambda: _selector("time_to_first_panels")(
+            lambda: time_to_first_panels(
                 tenant=tenant, filters=filters, by_type=by["type"], by_tier=by["tier"]
             ),
         ),
         (
             "milestones",
-            lambda: _selector("milestones_panel")(tenant=tenant, filters=filters, now=now),
+            lambda: milestones_panel(tenant=tenant, filters=filters, now=now),
         ),
     ]
 

@@ -25,10 +25,9 @@ from apps.analytics.selectors_pipeline import (
     funnel_panel,
     pipeline_scope,
     stage_figures,
-    stage_p90s,
-    stalled_past_p90_count,
 )
 from apps.analytics.selectors_segments_common import percent, program_zone
+from apps.analytics.selectors_stalls import stage_p90s, stalled_past_p90_count
 from apps.milestones.explorer import OVERDUE
 from apps.milestones.models import PartnerTrack
 from apps.milestones.selectors.home import cam_milestone_overview

@@ -14,9 +14,9 @@ from apps.analytics.selectors_pipeline import (
     funnel_panel,
     pipeline_scope,
     stage_figures,
-    stall_actions_panel,
     time_in_stage_panel,
 )
+from apps.analytics.selectors_stalls import stall_actions_panel
 from apps.analytics.selectors_workload import cam_workload_panel
 
 if TYPE_CHECKING:
