@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from django_scopes import scope
 
 from apps.audit.selectors import Cursor, audit_timeline_page
+from apps.core.spreadsheets import csv_safe
 from apps.partners.access import (
     PartnerRequest,
     console_partner_view,
@@ -126,8 +127,8 @@ def partner_explorer_export(request):
             extra = [cells[c.name].get(row[0]) for c in columns]
             lines.append(
                 writer.writerow(
-                    [_csv_safe(v.isoformat() if hasattr(v, "isoformat") else v) for v in row]
-                    + [_csv_safe(cell.text if cell else "") for cell in extra]
+                    [csv_safe(v.isoformat() if hasattr(v, "isoformat") else v) for v in row]
+                    + [csv_safe(cell.text if cell else "") for cell in extra]
                 )
             )
         return "".join(lines)
@@ -205,13 +206,6 @@ def partner_bulk_update(request: TenantRequest) -> HttpResponse:
             % {"count": len(changed)},
         )
     return redirect(target)
-
-
-def _csv_safe(value):
-    """Neutralise spreadsheet formulas in exported text (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
 
 
 @console_partner_view
