@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Subquery
 from django_scopes import scopes_disabled
 
-from apps.tenancy.models import Membership, Tenant, TenantHost
+from apps.tenancy.models import Membership, Role, Tenant, TenantHost
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -98,3 +98,13 @@ def memberships_of_user_all_tenants(
         ProgramLink(tenant_id=tenant_id, name=name, url=_host_url(host=host, path="/"))
         for tenant_id, name, host in rows
     ]
+
+
+def is_active_program_admin(*, tenant: Tenant, actor: Any) -> bool:
+    """Whether `actor` (a user, anonymous or None) is an active program admin of `tenant`:
+    the check every program-admin-only service makes before it raises its own error."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return False
+    return Membership.objects.filter(
+        tenant=tenant, user=actor, role=Role.PROGRAM_ADMIN, is_active=True
+    ).exists()

@@ -21,7 +21,8 @@ from apps.milestones.services.alerts import alerts_resolve
 from apps.milestones.services.setup import MilestoneError
 from apps.onboarding.models import Stage
 from apps.partners.verbs import EVENT_TYPES
-from apps.tenancy.models import Membership, Role, Tenant
+from apps.tenancy.models import Tenant
+from apps.tenancy.selectors import is_active_program_admin
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
@@ -44,12 +45,7 @@ ADDABLE_COMPLETIONS = (
 
 
 def _require_program_admin(*, tenant: Tenant, actor: User | None) -> None:
-    if (
-        actor is None
-        or not Membership.objects.filter(
-            tenant=tenant, user=actor, role=Role.PROGRAM_ADMIN, is_active=True
-        ).exists()
-    ):
+    if not is_active_program_admin(tenant=tenant, actor=actor):
         raise MilestoneError(_("Only the program’s admins can change its milestone tracks."))
 
 

@@ -23,7 +23,8 @@ from apps.partners import verbs
 from apps.partners.catalog import partner_type_usage
 from apps.partners.models import PartnerType
 from apps.partners.services.errors import PartnerError
-from apps.tenancy.models import Membership, Role, Tenant
+from apps.tenancy.models import Tenant
+from apps.tenancy.selectors import is_active_program_admin
 
 Direction = Literal["up", "down"]
 TYPE_NAME_MAX_LENGTH = 100
@@ -48,13 +49,7 @@ class CatalogNameTaken(PartnerError):
 
 
 def _require_program_admin(*, tenant: Tenant, actor: Any) -> None:
-    if (
-        actor is None
-        or not getattr(actor, "is_authenticated", False)
-        or not Membership.objects.filter(
-            tenant=tenant, user=actor, role=Role.PROGRAM_ADMIN, is_active=True
-        ).exists()
-    ):
+    if not is_active_program_admin(tenant=tenant, actor=actor):
         raise PartnerError(_("Only the program’s admins can change its partner types and tiers."))
 
 

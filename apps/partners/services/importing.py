@@ -61,6 +61,7 @@ from apps.partners.services.importing_rows import (
     PlannedRow,
 )
 from apps.tenancy.models import Membership, Role, Tenant
+from apps.tenancy.selectors import is_active_program_admin
 from apps.tenancy.services import memberships_create_many
 
 STASH_TTL = 60 * 60  # an uploaded file waits this long (seconds) for its Import
@@ -152,13 +153,7 @@ def partner_import_apply(
 
 
 def _require_program_admin(*, tenant: Tenant, actor: Any) -> None:
-    if (
-        actor is None
-        or not getattr(actor, "is_authenticated", False)
-        or not Membership.objects.filter(
-            tenant=tenant, user=actor, role=Role.PROGRAM_ADMIN, is_active=True
-        ).exists()
-    ):
+    if not is_active_program_admin(tenant=tenant, actor=actor):
         raise PartnerImportRefused(_("Only program admins can import partner accounts."))
 
 

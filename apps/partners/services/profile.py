@@ -40,7 +40,8 @@ from apps.partners.selectors import (
 from apps.partners.services.errors import PartnerError
 from apps.partners.services.events import partner_event_record
 from apps.partners.services.status import partner_account_require_active
-from apps.tenancy.models import PARTNER_ROLES, Membership, Role, Tenant
+from apps.tenancy.models import PARTNER_ROLES, Role, Tenant
+from apps.tenancy.selectors import is_active_program_admin
 
 logger = logging.getLogger(__name__)
 
@@ -240,13 +241,7 @@ def profile_settings_update(*, tenant: Tenant, actor: Any, required_fields: list
     """Set the profile fields the program requires (program admins only), audited with
     before and after. Returns whether anything changed. Nothing is recorded for profiles
     this makes complete: their next save records `profile.completed`."""
-    if (
-        actor is None
-        or not getattr(actor, "is_authenticated", False)
-        or not Membership.objects.filter(
-            tenant=tenant, user=actor, role=Role.PROGRAM_ADMIN, is_active=True
-        ).exists()
-    ):
+    if not is_active_program_admin(tenant=tenant, actor=actor):
         raise PartnerError(_("Only program admins can change the profile settings."))
     wanted = required_fields_clean(required_fields)
     row = ProfileSettings.objects.select_for_update(of=("self",)).filter(tenant=tenant).first()
