@@ -44,6 +44,13 @@ app.conf.beat_schedule = {
         "task": "apps.onboarding.tasks.nudges_send",
         "schedule": crontab(minute=15),
     },
+    # Analytics rollup: recomputes the viewed analytics snapshots whose program's data moved
+    # (or that grew stale); a run stops at its time budget and leaves the rest to the next.
+    "analytics-snapshots-refresh": {
+        "task": "apps.analytics.tasks.analytics_snapshots_refresh",
+        "schedule": 120.0,
+        "options": {"expires": 110},
+    },
     "milestones-alert-digest": {
         "task": "apps.milestones.tasks.alert_digests_send",
         "schedule": crontab(minute=5),

@@ -1,29 +1,31 @@
 """/console/analytics/: every panel, filtered by the form at the top; `?panel=<key>&format=csv`
 downloads exactly that panel's table. Staff only (program admins and CAMs both see the
-program-wide figures); partner users are refused like on every console page."""
+program-wide figures); partner users are refused like on every console page.
+
+The panels come from the filter set's snapshot (`apps/analytics/snapshots.py`), kept fresh by
+Celery; the page says when they were computed, and "Refresh now" (a POST) recomputes them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
 
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_http_methods
 
 from apps.analytics.charts import Chart, chart_for, number
 from apps.analytics.csv_export import panel_csv_response
 from apps.analytics.forms import AnalyticsFilterForm
-from apps.analytics.selectors_page import pipeline_panels
-from apps.analytics.selectors_segments import segment_panels
+from apps.analytics.snapshots import page_figures
 from apps.partners.selectors import channel_managers_for
 from apps.tenancy.access import console_view
 
 if TYPE_CHECKING:
-    from apps.analytics.panels import AnalyticsFilters, Panel
+    from apps.analytics.panels import Panel
     from apps.tenancy.http import MemberRequest
-    from apps.tenancy.models import Membership, Tenant
 
 
 @dataclass
@@ -32,16 +34,6 @@ class PanelView:
     chart: Chart | None
     rows: list[list[str]]  # the table's cells, formatted
     csv_query: str
-
-
-def _panels(
-    *, tenant: Tenant, filters: AnalyticsFilters, now: datetime, managers: list[Membership]
-) -> list[Panel]:
-    """Every panel in page order: the pipeline's (funnel, time in stage, stall actions), the
-    segments', then applications and CAM workload."""
-    pipeline = pipeline_panels(tenant=tenant, filters=filters, now=now, managers=managers)
-    segments = segment_panels(tenant=tenant, filters=filters, now=now)
-    return [*pipeline[:3], *segments, *pipeline[3:]]
 
 
 def _filter_query(form: AnalyticsFilterForm) -> QueryDict:
@@ -58,13 +50,21 @@ def _filter_query(form: AnalyticsFilterForm) -> QueryDict:
 
 
 @console_view
+@require_http_methods(["GET", "HEAD", "POST"])
 def index(request: MemberRequest) -> HttpResponse:
     tenant = request.tenant
     managers = list(channel_managers_for(tenant=tenant))
     form = AnalyticsFilterForm(request.GET or None, tenant=tenant, managers=managers)
     filters = form.filters()
     now = timezone.now()
-    panels = _panels(tenant=tenant, filters=filters, now=now, managers=managers)
+    if request.method == "POST":
+        # "Refresh now": recompute this filter set (unless it was computed seconds ago),
+        # then show it at its shareable address.
+        page_figures(tenant=tenant, filters=filters, now=now, refresh=True)
+        query = _filter_query(form).urlencode()
+        return HttpResponseRedirect(reverse("analytics:index") + (f"?{query}" if query else ""))
+    figures = page_figures(tenant=tenant, filters=filters, now=now)
+    panels = figures.panels
     if request.GET.get("format") == "csv":
         key = request.GET.get("panel", "")
         panel = next((p for p in panels if p.key == key), None)
@@ -96,5 +96,7 @@ def index(request: MemberRequest) -> HttpResponse:
             "panels": views,
             "filtered": filters.any,
             "now": now,
+            "figures": figures,
+            "refresh_query": query.urlencode(),
         },
     )
