@@ -10,15 +10,21 @@ from apps.tenancy.models import TenantOwned
 
 
 class AnalyticsSnapshot(TenantOwned):
-    """The panels of /console/analytics/ for one filter set (and language), as computed at
+    """The panels of /console/analytics/ for one filter set (and language), or the console
+    home's program-wide figures (kind "home": its funnel and every stage's p90), as computed at
     `computed_at`. `data_mark` is the program's newest audit entry and partner event at that
     time: the refresh task recomputes a snapshot when the mark moved, or when it is simply old
     (figures such as "stalled past p90" drift with time alone)."""
 
-    key = models.CharField(max_length=64)  # sha256 of the canonical filters and language
+    class Kind(models.TextChoices):
+        PAGE = "page", "Analytics page"
+        HOME = "home", "Console home"
+
+    kind = models.CharField(max_length=8, choices=Kind, default=Kind.PAGE)
+    key = models.CharField(max_length=64)  # sha256 of the kind, canonical filters and language
     filters = models.JSONField(default=dict)
     language = models.CharField(max_length=16, default="")
-    panels = models.JSONField(default=list)
+    panels = models.JSONField(default=list)  # a page's panels; the home's figures (a dict)
     computed_at = models.DateTimeField()
     compute_ms = models.PositiveIntegerField(default=0)
     data_mark = models.CharField(max_length=80, blank=True)

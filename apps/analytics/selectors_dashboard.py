@@ -11,8 +11,8 @@ as the page its tile links to, at a constant number of queries whatever the data
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, F, Q, QuerySet
@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from apps.analytics.models import AnalyticsSnapshot
 from apps.analytics.panels import AnalyticsFilters
 from apps.analytics.selectors_pipeline import (
     funnel_panel,
@@ -28,6 +29,7 @@ from apps.analytics.selectors_pipeline import (
 )
 from apps.analytics.selectors_segments_common import percent, program_zone
 from apps.analytics.selectors_stalls import stage_p90s, stalled_past_p90_count
+from apps.analytics.snapshots import snapshot_get, snapshot_kind_register
 from apps.milestones.explorer import OVERDUE
 from apps.milestones.models import PartnerTrack
 from apps.milestones.selectors.home import cam_milestone_overview
@@ -69,6 +71,7 @@ class CamDashboard:
     stalled: int
     stalled_url: str
     funnel: DashboardFunnel
+    figures_at: datetime | None = None  # when the funnel and the stage p90s were computed
 
 
 def _my_active_partners(*, tenant: Tenant, user: User) -> QuerySet[PartnerAccount]:
@@ -92,6 +95,50 @@ def dashboard_funnel(*, tenant: Tenant, now: datetime) -> DashboardFunnel:
     return DashboardFunnel(pipeline=scope.name, steps=steps)
 
 
+# --- The program-wide figures every staff home shares (kept in a snapshot) -------------------
+
+HOME = AnalyticsSnapshot.Kind.HOME.value
+
+
+@dataclass(frozen=True)
+class HomeFigures:
+    funnel: DashboardFunnel
+    p90s: dict[int, timedelta]  # every stage's p90 time in stage (program-wide)
+    computed_at: datetime
+
+
+def _home_compute(tenant: Tenant, filters: AnalyticsFilters, now: datetime) -> dict[str, Any]:
+    funnel = dashboard_funnel(tenant=tenant, now=now)
+    p90s = stage_p90s(tenant=tenant, filters=filters)
+    return {
+        "funnel": asdict(funnel),
+        "p90s": {str(stage_id): p90.total_seconds() for stage_id, p90 in p90s.items()},
+    }
+
+
+snapshot_kind_register(HOME, _home_compute)
+
+
+def home_figures(*, tenant: Tenant, now: datetime) -> HomeFigures:
+    """The funnel and the stage p90s every staff member's home shows, from the program's
+    "home" snapshot (`apps/analytics/snapshots.py`: one query when fresh; the percentiles
+    over every finished stage are computed at most once per refresh, not per page view)."""
+    snapshot = snapshot_get(tenant=tenant, kind=HOME, filters=AnalyticsFilters(), now=now)
+    funnel = snapshot.value["funnel"]
+    return HomeFigures(
+        funnel=DashboardFunnel(
+            pipeline=funnel["pipeline"],
+            steps=[FunnelStep(**step) for step in funnel["steps"]],
+            empty=funnel["empty"],
+        ),
+        p90s={
+            int(stage_id): timedelta(seconds=seconds)
+            for stage_id, seconds in snapshot.value["p90s"].items()
+        },
+        computed_at=snapshot.computed_at,
+    )
+
+
 def cam_dashboard(
     *,
     tenant: Tenant,
@@ -108,15 +155,17 @@ def cam_dashboard(
     - overdue: their active partners with an open milestone past its due date (the milestones
       overview's count: pass `milestones` when the caller has read it already);
     - stalled: their active partners in their current stage for longer than that stage's
-      p90 across the whole program (every pipeline, as the time-in-stage panel times it).
+      p90 across the whole program (every pipeline, as the time-in-stage panel times it;
+      the p90s and the funnel come from the program's "home" snapshot, `home_figures`).
 
     Six queries at most (the cached waiting count and a given overview cost none)."""
     if milestones is None:
         milestones = cam_milestone_overview(tenant=tenant, user=user, now=now)
+    program = home_figures(tenant=tenant, now=now)
     stalled = stalled_past_p90_count(
         tenant=tenant,
         accounts=_my_active_partners(tenant=tenant, user=user),
-        p90s=stage_p90s(tenant=tenant, filters=AnalyticsFilters()),
+        p90s=program.p90s,
         now=now,
     )
     explorer = reverse("partners:explorer")
@@ -132,7 +181,8 @@ def cam_dashboard(
         overdue_url=f"{explorer}?{overdue_query}",
         stalled=stalled,
         stalled_url=f"{analytics}?{urlencode({'cam': mine})}#panel-time_in_stage",
-        funnel=dashboard_funnel(tenant=tenant, now=now),
+        funnel=program.funnel,
+        figures_at=program.computed_at,
     )
 
 

@@ -11,6 +11,10 @@ someone viewed in the last KEEP_VIEWED are refreshed, and only when the program'
 since (`data_mark`: its newest audit entry and partner event) or when they are older than
 STALE_AFTER (stalled and overdue figures drift with time alone). Snapshots nobody viewed for
 DROP_AFTER are deleted.
+
+The console home's program-wide figures (its funnel and every stage's p90, kind "home") are
+kept the same way (`selectors_dashboard.home_figures`): each kind registers how to recompute
+its snapshot (`snapshot_kind_register`).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -101,11 +106,21 @@ def filters_from_json(data: dict[str, Any]) -> AnalyticsFilters:
     return AnalyticsFilters(**values)
 
 
-def snapshot_key(filters: AnalyticsFilters, language: str) -> str:
+def snapshot_key(filters: AnalyticsFilters, language: str, kind: str = "page") -> str:
     canonical = json.dumps(
-        {"filters": filters_to_json(filters), "language": language}, sort_keys=True
+        {"filters": filters_to_json(filters), "language": language, "kind": kind},
+        sort_keys=True,
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# How each kind of snapshot is computed: (tenant, filters, now) -> its JSON value.
+Compute = Callable[[Tenant, AnalyticsFilters, datetime], Any]
+_KINDS: dict[str, Compute] = {}
+
+
+def snapshot_kind_register(kind: str, compute: Compute) -> None:
+    _KINDS[kind] = compute
 
 
 def panels_to_json(panels: list[Panel]) -> list[dict[str, Any]]:
@@ -146,24 +161,26 @@ def data_mark(*, tenant: Tenant) -> str:
 def _compute_and_store(
     *,
     tenant: Tenant,
+    kind: str,
     filters: AnalyticsFilters,
     key: str,
     language: str,
     now: datetime,
     viewed: bool,
-) -> tuple[list[Panel], int]:
-    """Compute the panels and upsert the snapshot; `viewed` when a page asked for it (the
+) -> tuple[Any, int]:
+    """Compute the snapshot's value and upsert it; `viewed` when a page asked for it (the
     refresh task's recomputations do not count as views)."""
     mark = data_mark(tenant=tenant)
     started = time.perf_counter()
-    panels = compute_panels(tenant=tenant, filters=filters, now=now)
+    value = _KINDS[kind](tenant, filters, now)
     compute_ms = round((time.perf_counter() - started) * 1000)
     snapshot = AnalyticsSnapshot(
         tenant=tenant,
+        kind=kind,
         key=key,
         filters=filters_to_json(filters),
         language=language,
-        panels=panels_to_json(panels),
+        panels=value,
         computed_at=now,
         compute_ms=compute_ms,
         data_mark=mark,
@@ -177,17 +194,33 @@ def _compute_and_store(
         update_fields=["panels", "computed_at", "compute_ms", "data_mark"]
         + (["viewed_at"] if viewed else []),
     )
-    return panels, compute_ms
+    return value, compute_ms
 
 
-def page_figures(
-    *, tenant: Tenant, filters: AnalyticsFilters, now: datetime | None = None, refresh: bool = False
-) -> PageFigures:
-    """The panels for this filter set: from its snapshot when one is younger than MAX_AGE
-    (and, with `refresh`, older than REFRESH_COOLDOWN), else computed now and stored."""
+@dataclass(frozen=True)
+class Snapshot:
+    """A snapshot's JSON value, when it was computed, and whether this request did it."""
+
+    value: Any
+    computed_at: datetime
+    computed_now: bool
+    compute_ms: int
+
+
+def snapshot_get(
+    *,
+    tenant: Tenant,
+    kind: str,
+    filters: AnalyticsFilters,
+    now: datetime | None = None,
+    refresh: bool = False,
+) -> Snapshot:
+    """The snapshot of this kind and filter set: stored when younger than MAX_AGE (and, with
+    `refresh`, older than REFRESH_COOLDOWN), else computed now and stored. One query when
+    stored."""
     now = now or timezone.now()
     language = translation.get_language() or ""
-    key = snapshot_key(filters, language)
+    key = snapshot_key(filters, language, kind)
     snapshot = (
         AnalyticsSnapshot.objects.filter(tenant=tenant, key=key)
         .only("id", "panels", "computed_at", "compute_ms", "viewed_at")
@@ -197,16 +230,43 @@ def page_figures(
     if snapshot is not None and snapshot.computed_at >= fresh_until:
         if snapshot.viewed_at < now - VIEW_MARK_EVERY:
             AnalyticsSnapshot.objects.filter(pk=snapshot.pk).update(viewed_at=now)
-        return PageFigures(
-            panels=panels_from_json(snapshot.panels),
+        return Snapshot(
+            value=snapshot.panels,
             computed_at=snapshot.computed_at,
             computed_now=False,
             compute_ms=snapshot.compute_ms,
         )
-    panels, compute_ms = _compute_and_store(
-        tenant=tenant, filters=filters, key=key, language=language, now=now, viewed=True
+    value, compute_ms = _compute_and_store(
+        tenant=tenant,
+        kind=kind,
+        filters=filters,
+        key=key,
+        language=language,
+        now=now,
+        viewed=True,
     )
-    return PageFigures(panels=panels, computed_at=now, computed_now=True, compute_ms=compute_ms)
+    return Snapshot(value=value, computed_at=now, computed_now=True, compute_ms=compute_ms)
+
+
+def page_figures(
+    *, tenant: Tenant, filters: AnalyticsFilters, now: datetime | None = None, refresh: bool = False
+) -> PageFigures:
+    """The panels of /console/analytics/ for this filter set, from its snapshot."""
+    snapshot = snapshot_get(tenant=tenant, kind=PAGE, filters=filters, now=now, refresh=refresh)
+    return PageFigures(
+        panels=panels_from_json(snapshot.value),
+        computed_at=snapshot.computed_at,
+        computed_now=snapshot.computed_now,
+        compute_ms=snapshot.compute_ms,
+    )
+
+
+def _page_compute(tenant: Tenant, filters: AnalyticsFilters, now: datetime) -> Any:
+    return panels_to_json(compute_panels(tenant=tenant, filters=filters, now=now))
+
+
+PAGE = AnalyticsSnapshot.Kind.PAGE.value
+snapshot_kind_register(PAGE, _page_compute)
 
 
 @dataclass
@@ -234,7 +294,9 @@ def snapshots_refresh_all_tenants(
                 viewed_at__gte=now - KEEP_VIEWED, computed_at__lt=now - REFRESH_AFTER
             )
             .order_by("computed_at")
-            .values("id", "tenant_id", "filters", "language", "data_mark", "computed_at", "key")
+            .values(
+                "id", "tenant_id", "kind", "filters", "language", "data_mark", "computed_at", "key"
+            )
         )
         tenants = Tenant.objects.in_bulk({row["tenant_id"] for row in due})
     marks: dict[int, str] = {}
@@ -252,8 +314,11 @@ def snapshots_refresh_all_tenants(
             if not stale and row["data_mark"] == marks[tenant.pk]:
                 result.unchanged += 1
                 continue
+            if row["kind"] not in _KINDS:
+                continue
             _compute_and_store(
                 tenant=tenant,
+                kind=row["kind"],
                 filters=filters_from_json(row["filters"]),
                 key=row["key"],
                 language=row["language"],
