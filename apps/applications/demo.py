@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from apps.applications.models import PUBLIC_MAIL_DOMAINS, Application, Invitation
+from apps.applications.models import Application, Invitation
 from apps.applications.services import (
     Applicant,
     application_reject,
@@ -13,6 +13,7 @@ from apps.applications.services import (
     invitations_send,
     program_settings_update,
 )
+from apps.core.emaildomains import is_free_mail
 from apps.partners.models import PartnerType
 
 if TYPE_CHECKING:
@@ -113,11 +114,7 @@ def applications_seed_demo(*, tenant: Tenant, admin: User, cam: User) -> None:
                 company=company,
                 partner_type=types[type_name],
                 country=country,
-                website=(
-                    ""
-                    if email.split("@")[1] in PUBLIC_MAIL_DOMAINS
-                    else f"https://www.{email.split('@')[1]}"
-                ),
+                website=("" if is_free_mail(email) else f"https://www.{email.split('@')[1]}"),
                 message=message,
                 answers=[
                     {

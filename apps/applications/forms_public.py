@@ -10,9 +10,12 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from apps.applications.countries import COUNTRIES
 from apps.applications.models import Invitation
+from apps.core.emaildomains import is_disposable
+from apps.core.text import single_line_validator
 from apps.onboarding.forms import FIELD_FACTORIES
 from apps.partners.models import PartnerType
 
@@ -23,10 +26,14 @@ class ApplyForm(forms.Form):
     """The prospect's application. Labels Company, Email, First name, Last name and the
     button Apply are part of the public contract (DOMAIN §7)."""
 
-    company = forms.CharField(label="Company", max_length=200)
+    company = forms.CharField(label="Company", max_length=200, validators=[single_line_validator])
     website = forms.URLField(label="Website", max_length=200, required=False, assume_scheme="https")
-    first_name = forms.CharField(label="First name", max_length=100)
-    last_name = forms.CharField(label="Last name", max_length=100)
+    first_name = forms.CharField(
+        label="First name", max_length=100, validators=[single_line_validator]
+    )
+    last_name = forms.CharField(
+        label="Last name", max_length=100, validators=[single_line_validator]
+    )
     email = forms.EmailField(label="Email", max_length=254)
     phone = forms.CharField(label="Phone", max_length=40, required=False)
     country = forms.ChoiceField(
@@ -96,7 +103,17 @@ class ApplyForm(forms.Form):
         return bool(self.cleaned_data.get(HONEYPOT))
 
     def clean_email(self) -> str:
-        return self.cleaned_data["email"].strip().lower()
+        email = self.cleaned_data["email"].strip().lower()
+        if is_disposable(email):
+            raise ValidationError(
+                _(
+                    "Addresses at %(domain)s are disposable: please use an address you keep, "
+                    "ideally your work email."
+                )
+                % {"domain": email.rpartition("@")[2]},
+                code="disposable",
+            )
+        return email
 
     def clean_phone(self) -> str:
         phone = self.cleaned_data["phone"].strip()

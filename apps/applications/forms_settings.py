@@ -9,9 +9,11 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from apps.applications.models import CamAssignment, ProgramSettings
 from apps.core.questions import question_key
+from apps.core.text import single_line_validator
 from apps.onboarding.models import FieldKind
 from apps.partners.models import Region
 
@@ -32,12 +34,17 @@ class SettingsForm(forms.Form):
         "belongs to a partner account to the queue, with that partner proposed.",
     )
     public_mail_domains = forms.CharField(
-        label="Public mail providers",
+        label=_("More free-mail providers"),
         required=False,
         max_length=20_000,
-        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
-        help_text="One domain per line. Such addresses never match a partner and are never "
-        "approved by domain matching.",
+        widget=forms.Textarea(
+            attrs={"rows": 4, "spellcheck": "false", "placeholder": "mail.example.net"}
+        ),
+        help_text=_(
+            "One domain per line, added to the thousands of free-mail providers Onramp "
+            "already knows (gmail.com, hotmail.co.uk, gmx.net, pm.me, …). Such addresses "
+            "never match a partner and are never approved by domain matching."
+        ),
     )
     cam_assignment = forms.ChoiceField(
         label="Channel manager for new partners",
@@ -113,7 +120,7 @@ class SettingsForm(forms.Form):
             else:
                 bad.append(line)
         if bad:
-            raise ValidationError(f"Not a domain: {', '.join(bad[:5])}")
+            raise ValidationError(_("Not a domain: %(domains)s") % {"domains": ", ".join(bad[:5])})
         return sorted(set(domains))
 
     def service_fields(self) -> dict[str, Any]:
@@ -149,7 +156,9 @@ class QuestionRow(forms.Form):
     """One extra question of the public form. An empty label removes the row."""
 
     key = forms.CharField(required=False, max_length=50, widget=forms.HiddenInput)
-    label = forms.CharField(label="Question", required=False, max_length=200)
+    label = forms.CharField(
+        label="Question", required=False, max_length=200, validators=[single_line_validator]
+    )
     kind = forms.ChoiceField(label="Type", choices=QUESTION_KINDS, required=False)
     required = forms.BooleanField(label="Required", required=False)
     choices = forms.CharField(

@@ -5,12 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
-from apps.partners.models import FREE_MAIL_DOMAIN_DEFAULTS, PartnerAccount, PartnerType
+from apps.partners.models import PartnerAccount, PartnerType
 from apps.tenancy.models import TenantOwned
-
-# A program's starting list of public mail domains (the partners app's); program admins edit
-# theirs in the settings.
-PUBLIC_MAIL_DOMAINS = list(FREE_MAIL_DOMAIN_DEFAULTS)
 
 DEFAULT_CONFIRMATION_INTRO = (
     "Thanks for applying to our partner program. Please confirm your email address so we "
@@ -27,7 +23,9 @@ DEFAULT_REJECTION_INTRO = (
 
 
 def default_public_mail_domains() -> list[str]:
-    return list(PUBLIC_MAIL_DOMAINS)
+    """A program starts with no additions: the maintained list (apps/core/emaildomains.py)
+    already holds the public mail providers."""
+    return []
 
 
 class CamAssignment(models.TextChoices):
@@ -40,6 +38,7 @@ class ProgramSettings(TenantOwned):
 
     auto_onboarding = models.BooleanField(default=False)
     domain_matching = models.BooleanField(default=False)
+    # The program's own free-mail domains, added to the maintained list (emaildomains.py).
     public_mail_domains = models.JSONField(default=default_public_mail_domains, blank=True)
     cam_assignment = models.CharField(
         max_length=12, choices=CamAssignment, default=CamAssignment.ROUND_ROBIN
@@ -69,6 +68,7 @@ class ProgramSettings(TenantOwned):
 
     @property
     def public_domains(self) -> frozenset[str]:
+        """The program's additions only; ask `apps.core.emaildomains.is_free_mail`."""
         return frozenset(d.lower() for d in self.public_mail_domains or [])
 
 

@@ -25,6 +25,16 @@ def program_settings_get(*, tenant) -> ProgramSettings:
     return row if row is not None else ProgramSettings(tenant=tenant)
 
 
+def program_free_mail_domains(tenant) -> list[str]:
+    """The program's own free-mail domains (its settings), for apps/core/emaildomains.py."""
+    return list(
+        ProgramSettings.objects.filter(tenant=tenant)
+        .values_list("public_mail_domains", flat=True)
+        .first()
+        or []
+    )
+
+
 @dataclass(frozen=True)
 class QueueFilters:
     status: str = ApplicationStatus.PENDING  # "" for every status
@@ -197,6 +207,7 @@ def partner_admins_of(*, tenant, account_id: int):
             account_id=account_id,
             membership__role=Role.PARTNER_ADMIN,
             membership__is_active=True,
+            membership__user__is_active=True,
         ).select_related("membership__user")
     ]
 

@@ -17,6 +17,7 @@ from apps.content.selectors import (
     partner_accounts_by_name_or_domain,
 )
 from apps.content.services.assets import ASSET_UPLOAD_POLICY
+from apps.core.text import single_line_validator
 from apps.core.uploads import SafeFileField
 from apps.partners.catalog import tier_choices
 
@@ -38,7 +39,7 @@ def _lenient(form: forms.Form) -> dict:
 class AssetForm(forms.Form):
     """Create (a file or a link) or edit an asset's details and audience."""
 
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(max_length=200, validators=[single_line_validator])
     description = forms.CharField(
         required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -171,7 +172,7 @@ class LibraryFilterForm(forms.Form):
 
 
 class ArticleForm(forms.Form):
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(max_length=200, validators=[single_line_validator])
     slug = forms.SlugField(
         label="Address",
         required=False,

@@ -8,6 +8,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.text import single_line_validator
 from apps.core.uploads import SafeFileField
 from apps.home.selectors_settings import time_zone_choices
 from apps.home.services_settings import LOGO_POLICY, SettingsError, hostname_normalise
@@ -18,6 +19,7 @@ _SHORT_HEX = re.compile(r"^#?([0-9a-fA-F]{3})$")
 
 class ProgramSettingsForm(forms.Form):
     name = forms.CharField(
+        validators=[single_line_validator],
         label=_("Program name"),
         max_length=200,
         help_text=_("Shown to partners in the portal, on the sign-in page and in emails."),

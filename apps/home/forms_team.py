@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.text import single_line_validator
 from apps.tenancy.models import Role
 
 STAFF_ROLE_CHOICES = [
@@ -15,8 +16,12 @@ STAFF_ROLE_CHOICES = [
 
 class StaffInviteForm(forms.Form):
     email = forms.EmailField(label=_("Email"), max_length=254)
-    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
-    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    first_name = forms.CharField(
+        label=_("First name"), max_length=150, required=False, validators=[single_line_validator]
+    )
+    last_name = forms.CharField(
+        label=_("Last name"), max_length=150, required=False, validators=[single_line_validator]
+    )
     role = forms.ChoiceField(
         label=_("Role"),
         choices=STAFF_ROLE_CHOICES,

@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from apps.content.models import AssetCategory
+from apps.core.text import single_line_validator
 from apps.milestones.models import AlertKind, CompletionKind, Milestone, Phase, RuleCondition
 from apps.milestones.services.tracks_common import ADDABLE_COMPLETIONS, MAX_DAY
 from apps.onboarding.models import Stage
@@ -65,11 +66,13 @@ class ActivationForm(forms.Form):
 
 
 class MilestoneForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=200)
+    name = forms.CharField(label=_("Name"), max_length=200, validators=[single_line_validator])
     phase = forms.TypedChoiceField(label=_("Phase"), choices=Phase.choices, coerce=int)
     window_from_day = _day_field(_("From day"), min_value=0)
     window_to_day = _day_field(_("To day"))
-    responsible = forms.CharField(label=_("Responsible"), max_length=200, required=False)
+    responsible = forms.CharField(
+        label=_("Responsible"), max_length=200, required=False, validators=[single_line_validator]
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -146,13 +149,13 @@ class _RaisePast(forms.Form):
 
 class RuleForm(_RaisePast):
     day = _day_field(_("Alert day"))
-    label = forms.CharField(label=_("Label"), max_length=200)
+    label = forms.CharField(label=_("Label"), max_length=200, validators=[single_line_validator])
     threshold = forms.IntegerField(label=_("Below (%)"), required=False, min_value=1, max_value=100)
 
 
 class RuleAddForm(_RaisePast):
     day = _day_field(_("Alert day"))
-    label = forms.CharField(label=_("Label"), max_length=200)
+    label = forms.CharField(label=_("Label"), max_length=200, validators=[single_line_validator])
     condition = forms.ChoiceField(
         label=_("Alert when"), choices=RuleCondition.choices, initial=RuleCondition.MISSING
     )
@@ -173,7 +176,9 @@ CUSTOM = "custom"
 
 class MilestoneAddForm(forms.Form):
     source = forms.ChoiceField(label=_("Milestone"))
-    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    name = forms.CharField(
+        label=_("Name"), max_length=200, required=False, validators=[single_line_validator]
+    )
     phase = forms.TypedChoiceField(
         label=_("Phase"), choices=Phase.choices, coerce=int, required=False, empty_value=None
     )
@@ -183,7 +188,9 @@ class MilestoneAddForm(forms.Form):
     window_to_day = forms.IntegerField(
         label=_("To day"), min_value=1, max_value=MAX_DAY, required=False
     )
-    responsible = forms.CharField(label=_("Responsible"), max_length=200, required=False)
+    responsible = forms.CharField(
+        label=_("Responsible"), max_length=200, required=False, validators=[single_line_validator]
+    )
     completion = forms.ChoiceField(
         label=_("Completes when"),
         choices=[(k.value, k.label) for k in ADDABLE_COMPLETIONS],

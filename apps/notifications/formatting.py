@@ -18,6 +18,9 @@ from collections.abc import Collection, Mapping
 
 from django.utils.translation import gettext as _
 
+from apps.core.text import truncate
+from apps.notifications.models import Notification
+
 PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 # Anything that looks like template syntax or a placeholder: `{...}`, `{{`, `{%`, a lone brace.
 _BRACES = re.compile(r"\{+[^{}\n]*\}+|[{}]")
@@ -77,3 +80,14 @@ def paragraphs(text: str) -> list[str]:
 def one_line(text: str) -> str:
     """A subject on one line (a value with a line break must never reach a mail header)."""
     return " ".join(text.split())
+
+
+def truncate_title(text: str) -> str:
+    """A notification's title (also its email's subject) on one line and within the
+    columns' length, ended with "…" when cut: a long partner, person or stage name never
+    becomes a database error inside the business transaction."""
+    limit = min(
+        Notification._meta.get_field("title").max_length or 300,
+        Notification._meta.get_field("email_subject").max_length or 300,
+    )
+    return truncate(one_line(text), limit)

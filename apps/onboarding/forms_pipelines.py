@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from apps.content.models import Article, ArticleStatus, AssetStatus
 from apps.content.selectors import ConsoleAssetFilters, console_assets
+from apps.core.text import single_line_validator
 from apps.core.uploads import FILE_TYPES
 from apps.onboarding.models import APPROVABLE_TYPES, Action, ActionType, FieldKind
 
@@ -30,7 +31,11 @@ DEFAULT_UPLOAD_TYPES = ["pdf", "png", "jpeg"]
 
 
 class PipelineForm(forms.Form):
-    name = forms.CharField(max_length=200, error_messages={"required": "Give the pipeline a name."})
+    name = forms.CharField(
+        max_length=200,
+        error_messages={"required": "Give the pipeline a name."},
+        validators=[single_line_validator],
+    )
     description = forms.CharField(
         required=False,
         max_length=2000,
@@ -52,7 +57,11 @@ class PipelineTypesForm(forms.Form):
 
 
 class StageForm(forms.Form):
-    name = forms.CharField(max_length=200, error_messages={"required": "Give the stage a name."})
+    name = forms.CharField(
+        max_length=200,
+        error_messages={"required": "Give the stage a name."},
+        validators=[single_line_validator],
+    )
     description = forms.CharField(
         required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -147,7 +156,11 @@ TYPE_INFO = {t["value"]: t for t in ACTION_TYPES}
 class ActionForm(forms.Form):
     """An action's settings; only the fields of its type are kept."""
 
-    title = forms.CharField(max_length=200, error_messages={"required": "Give the action a title."})
+    title = forms.CharField(
+        max_length=200,
+        error_messages={"required": "Give the action a title."},
+        validators=[single_line_validator],
+    )
     instructions = forms.CharField(
         required=False,
         max_length=5000,
@@ -266,6 +279,7 @@ class FormFieldRow(forms.Form):
 
     key = forms.CharField(required=False, max_length=50, widget=forms.HiddenInput)
     label = forms.CharField(
+        validators=[single_line_validator],
         required=False,
         max_length=200,
         widget=forms.TextInput(attrs={"placeholder": "New field, e.g. Legal company name"}),

@@ -4,6 +4,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.text import single_line_validator
 from apps.partners.explorer_registry import explorer_filters
 from apps.partners.models import PartnerStatus, PartnerType, Region, Tier
 from apps.partners.selectors import EXPLORER_SORTS, ExplorerFilters
@@ -91,7 +92,9 @@ class PartnerAccountForm(forms.Form):
     """Add a partner account by hand, or (with `version`) edit one. Shape only: the services
     check the rules (free-mail domains, domains of another account, active CAM)."""
 
-    name = forms.CharField(label=_("Company name"), max_length=200)
+    name = forms.CharField(
+        label=_("Company name"), max_length=200, validators=[single_line_validator]
+    )
     partner_type = forms.TypedChoiceField(label=_("Partner type"), coerce=int)
     tier = forms.ChoiceField(label=_("Tier"))
     domains = forms.CharField(

@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.text import single_line_validator
 from apps.core.uploads import SafeFileField
 from apps.partners.models import PartnerProfile
 from apps.partners.profile_fields import (
@@ -95,6 +96,8 @@ class PartnerProfileForm(forms.ModelForm):
             field.required = False
             if name in self.required_columns:
                 field.widget.attrs["aria-required"] = "true"
+            if name.endswith("_name"):  # company, display and contact names: one line
+                field.validators.append(single_line_validator)
 
     def clean_country(self) -> str:
         value: str = (self.cleaned_data.get("country") or "").strip()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.text import single_line_validator
 from apps.partners.services.catalog import TYPE_NAME_MAX_LENGTH
 from apps.partners.services.catalog_tiers import TIER_LABEL_MAX_LENGTH
 
@@ -14,6 +15,7 @@ class PartnerTypeNameForm(forms.Form):
     """Add a partner type, or rename one."""
 
     name = forms.CharField(
+        validators=[single_line_validator],
         label=_("Name"),
         max_length=TYPE_NAME_MAX_LENGTH,
         widget=forms.TextInput(attrs={"placeholder": _("e.g. Cloud Reseller")}),
@@ -24,6 +26,7 @@ class PartnerTierNameForm(forms.Form):
     """Add a tier, or rename one (its key stays)."""
 
     name = forms.CharField(
+        validators=[single_line_validator],
         label=_("Name"),
         max_length=TIER_LABEL_MAX_LENGTH,
         widget=forms.TextInput(attrs={"placeholder": _("e.g. Diamond")}),

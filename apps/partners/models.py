@@ -18,40 +18,7 @@ DEFAULT_PARTNER_TYPES = [
 ]
 
 
-# Addresses at these providers belong to people, not to a partner company: such a domain is
-# never a partner account's domain, never matches an applicant to an account and is never
-# auto-approved. Programs start from this list and may extend theirs (applications settings).
-FREE_MAIL_DOMAIN_DEFAULTS: tuple[str, ...] = (
-    "gmail.com",
-    "googlemail.com",
-    "outlook.com",
-    "hotmail.com",
-    "live.com",
-    "msn.com",
-    "yahoo.com",
-    "ymail.com",
-    "icloud.com",
-    "me.com",
-    "mac.com",
-    "aol.com",
-    "proton.me",
-    "protonmail.com",
-    "gmx.com",
-    "gmx.de",
-    "web.de",
-    "mail.com",
-    "zoho.com",
-    "yandex.com",
-    "yandex.ru",
-    "qq.com",
-    "163.com",
-    "126.com",
-    "fastmail.com",
-    "hey.com",
-    "tutanota.com",
-    "mail.ru",
-)
-FREE_MAIL_DOMAINS = frozenset(FREE_MAIL_DOMAIN_DEFAULTS)
+# Free-mail domains (never a partner account's domain): apps/core/emaildomains.py.
 
 
 class PartnerType(TenantOwned):

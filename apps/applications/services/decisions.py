@@ -28,6 +28,7 @@ from apps.applications.services.errors import ApplicationError, InvalidTransitio
 from apps.applications.services.program import cam_for_new_partner
 from apps.applications.services.transitions import lock_application, require
 from apps.audit.services import audit_record
+from apps.core.emaildomains import is_free_mail
 from apps.notifications.services import notification_create
 from apps.onboarding.services.enrollment import partner_enroll
 from apps.onboarding.services.errors import OnboardingError
@@ -94,7 +95,9 @@ def application_decide(*, tenant, application_id: int, actor=None) -> Decision:
     settings = program_settings_get(tenant=tenant)
     domain = application.email_domain
     matched = None
-    if domain in settings.public_domains:
+    if is_free_mail(domain, tenant=tenant):
+        # Free mail (the maintained list, or the program's additions) never matches, even
+        # a domain an account holds from before the list knew it.
         kind = PUBLIC
     else:
         if settings.domain_matching:
@@ -203,7 +206,7 @@ def _approve(
         raise ApplicationError(str(exc)) from exc
     domain = application.email_domain
     if (
-        domain not in settings.public_domains
+        not is_free_mail(domain, tenant=tenant)
         and not PartnerDomain.objects.filter(tenant=tenant, domain=domain).exists()
     ):
         # Taken by a concurrent approval, or not a domain we can own: the account keeps none.

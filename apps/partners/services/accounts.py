@@ -2,9 +2,11 @@
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from apps.accounts.services import user_get_or_create
 from apps.audit.services import audit_record
+from apps.core.emaildomains import is_free_mail
 from apps.notifications.services import notification_create
 from apps.partners import verbs
 from apps.partners.models import (
@@ -87,6 +89,11 @@ def partner_domain_add(
     *, tenant: Tenant, actor, account: PartnerAccount, domain: str
 ) -> PartnerDomain:
     domain = normalise_domain(domain)
+    if is_free_mail(domain, tenant=tenant):
+        raise PartnerError(
+            _("%(domain)s is a free email provider: it cannot be a partner’s domain.")
+            % {"domain": domain}
+        )
     try:
         with transaction.atomic():
             row = PartnerDomain.objects.create(tenant=tenant, account=account, domain=domain)

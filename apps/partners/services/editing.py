@@ -9,9 +9,9 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from apps.audit.services import audit_record
+from apps.core.emaildomains import free_mail_checker
 from apps.partners import verbs
 from apps.partners.models import (
-    FREE_MAIL_DOMAINS,
     PartnerAccount,
     PartnerDomain,
     PartnerType,
@@ -55,12 +55,13 @@ def _domains_check(
     """Normalise and de-duplicate `domains`; refuse free-mail domains and domains of another
     account in the program, naming them (PartnerDomainError)."""
     clean: list[str] = []
+    is_free = free_mail_checker(tenant=tenant) if domains else None
     for raw in domains:
         try:
             domain = normalise_domain(raw)
         except PartnerError as exc:
             raise PartnerDomainError(str(exc)) from exc
-        if domain in FREE_MAIL_DOMAINS:
+        if is_free is not None and is_free(domain):
             raise PartnerDomainError(
                 _("%(domain)s is a free email provider: it cannot be a partner’s domain.")
                 % {"domain": domain}

@@ -19,6 +19,7 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from apps.core.text import has_control_characters
 from apps.partners.services.errors import PartnerError
 
 IMPORT_MAX_BYTES = 10 * 1024 * 1024
@@ -205,6 +206,11 @@ def _person(entry: str, errors: list[str]) -> ImportPerson | None:
     if len(first) > 150 or len(last) > 150:
         errors.append(_("The name of %(email)s is too long.") % {"email": email})
         return None
+    if has_control_characters(first + last):
+        errors.append(
+            _("The name of %(email)s has invisible control characters.") % {"email": email}
+        )
+        return None
     return ImportPerson(email=email, first_name=first, last_name=last, admin=admin)
 
 
@@ -268,6 +274,8 @@ def _row(line: int, cells: list[str], positions: dict[str, int], width: int) -> 
     row.users = _people(row.raw_users, row.errors)
     if not row.company:
         row.errors.append(_("The company cell is empty."))
+    elif has_control_characters(row.company):
+        row.errors.append(_("The company name has invisible control characters."))
     if not row.domains:
         row.errors.append(_("Give at least one email domain."))
     return row

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
+from apps.core.emaildomains import free_mail_checker
 from apps.partners.catalog import partner_types_offered, tier_choices
 from apps.partners.models import (
     PartnerAccount,
@@ -114,9 +115,10 @@ def partner_import_plan(*, tenant: Tenant, rows: list[ImportRow], lock: bool = F
     tiers = _choices(tier_pairs)
     regions = _choices([(k, str(v)) for k, v in Region.choices])
     row_domains = []
+    is_free = free_mail_checker(tenant=tenant)
     for row in rows:
         errors = list(row.errors)
-        row_domains.append((_domains(row, errors), errors))
+        row_domains.append((_domains(row, errors, is_free=is_free), errors))
     all_domains = {d for doms, _errors in row_domains for d in doms}
     names = {row.company.lower() for row in rows if row.company}
     owners, by_name = _lookups(tenant=tenant, domains=all_domains, names=names)

@@ -9,13 +9,14 @@ dry run (importing_plan.py): cleaning the domains, matching the row to an existi
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext as _
 
+from apps.core.emaildomains import is_free_mail
 from apps.partners.models import (
-    FREE_MAIL_DOMAINS,
     PartnerAccount,
     PartnerType,
 )
@@ -83,7 +84,11 @@ class PlannedRow:
         ]
 
 
-def _domains(row: ImportRow, errors: list[str]) -> list[str]:
+def _domains(
+    row: ImportRow, errors: list[str], *, is_free: Callable[[str], bool] = is_free_mail
+) -> list[str]:
+    """The row's domains, cleaned; `is_free` is the program's free-mail check
+    (`free_mail_checker(tenant=...)`, so its own additions are refused too)."""
     clean: list[str] = []
     for raw in row.domains:
         try:
@@ -97,7 +102,7 @@ def _domains(row: ImportRow, errors: list[str]) -> list[str]:
                 domain = ""
         if not domain or not _DOMAIN.match(domain):
             errors.append(_("“%(domain)s” is not an email domain.") % {"domain": raw[:100]})
-        elif domain in FREE_MAIL_DOMAINS:
+        elif is_free(domain):
             errors.append(
                 _("%(domain)s is a free email provider: it cannot be a partner’s domain.")
                 % {"domain": domain}
