@@ -20,6 +20,9 @@ from apps.core.uploads import CheckedUpload
 logger = logging.getLogger(__name__)
 
 PRIVATE_CACHE_CONTROL = "private, no-store, max-age=0"
+# A served file is a document of our origin: should a browser ever render one (an HTML or
+# SVG upload opened inline), it runs sandboxed, with nothing allowed to load or run.
+FILE_CSP = "sandbox; default-src 'none'"
 
 
 def private_storage():
@@ -76,6 +79,7 @@ def private_file_response(
         )
         response = HttpResponseRedirect(url)
     response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = FILE_CSP
     response["Cache-Control"] = PRIVATE_CACHE_CONTROL
     response["Referrer-Policy"] = "no-referrer"
     return response
