@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from django import forms
+from django.conf import settings
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
@@ -258,6 +259,25 @@ class ActionForm(forms.Form):
     @property
     def approvable(self) -> bool:
         return self.action_type in APPROVABLE_TYPES
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        size, count = data.get("upload_max_mb"), data.get("upload_max_files")
+        if size and count:
+            # One submission carries every file: it must fit in the largest request body the
+            # site accepts (MAX_REQUEST_BODY), or partners would be refused at upload time.
+            ceiling_mb = settings.MAX_REQUEST_BODY // (1024 * 1024)
+            if size * count > ceiling_mb:
+                self.add_error(
+                    "upload_max_files",
+                    _(
+                        "Together, %(count)s files of %(size)s MB could reach %(total)s MB, "
+                        "more than the %(ceiling)s MB one upload may carry. Lower the size "
+                        "or the number of files."
+                    )
+                    % {"count": count, "size": size, "total": size * count, "ceiling": ceiling_mb},
+                )
+        return data
 
     def service_fields(self) -> dict[str, Any]:
         """Keyword arguments for action_create / action_update (all but type and title)."""

@@ -183,6 +183,16 @@ def test_add_an_upload_document_action(acme, admin, built):
             "Unknown file type: exe. Accepted types: PDF, PNG, JPEG",
         ),
         ({"type": "view_asset", "title": ""}, "Give the action a title."),
+        (
+            {
+                "type": "upload_document",
+                "title": "Files",
+                "upload_types": ["pdf"],
+                "upload_max_mb": "100",
+                "upload_max_files": "20",
+            },
+            "Together, 20 files of 100 MB could reach 2000 MB, more than the 150 MB one upload",
+        ),
     ],
 )
 def test_invalid_actions_are_refused_and_change_nothing(acme, admin, built, data, message):
