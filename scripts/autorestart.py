@@ -5,8 +5,10 @@
 Polls the modification times of the .py, .html and .txt files under each PATH once a second:
 no dependency, and cheap for a tree of a few hundred files. A change stops the command with
 SIGTERM (a Celery warm shutdown; SIGKILL after 20 s) and starts it again. If the command exits on
-its own (say an import error after an edit), the next change starts it again. SIGTERM or SIGINT
-stops the command and this script.
+its own (Celery beat after a Redis error, an import error after an edit), it is started again
+after a pause that doubles from 1 s up to 30 s while it keeps failing (back to 1 s once it has
+run for a minute); a change restarts it at once. SIGTERM or SIGINT stops the command and this
+script.
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ SUFFIXES = (".py", ".html", ".txt")
 SKIP_DIRS = {"__pycache__", "node_modules", ".git"}
 POLL_SECONDS = 1.0
 STOP_TIMEOUT = 20.0
+BACKOFF_FIRST = 1.0
+BACKOFF_MAX = 30.0
+# A run at least this long counts as healthy: the next crash waits BACKOFF_FIRST again.
+HEALTHY_RUN = 60.0
 
 
 def _log(message: str) -> None:
@@ -93,21 +99,34 @@ def main(argv: list[str]) -> int:
 
     times = _snapshot(paths)
     proc = _start(command)
-    reported_exit = False
+    started = time.monotonic()
+    backoff = BACKOFF_FIRST
+    restart_at: float | None = None  # when an exited command is started again
     while not stopping:
         time.sleep(POLL_SECONDS)
-        if proc.poll() is not None and not reported_exit:
-            _log(f"{command[0]} exited with status {proc.returncode}; waiting for a change")
-            reported_exit = True
+        if proc.poll() is not None and restart_at is None:
+            if time.monotonic() - started >= HEALTHY_RUN:
+                backoff = BACKOFF_FIRST
+            _log(
+                f"{command[0]} exited with status {proc.returncode}; "
+                f"starting it again in {backoff:.0f} s"
+            )
+            restart_at = time.monotonic() + backoff
+            backoff = min(backoff * 2, BACKOFF_MAX)
         now = _snapshot(paths)
         path = _changed(times, now)
         times = now
-        if path is None or stopping:
+        if stopping:
+            break
+        if path is not None:
+            _log(f"{path} changed; restarting {Path(command[0]).name}")
+            backoff = BACKOFF_FIRST
+        elif restart_at is None or time.monotonic() < restart_at:
             continue
-        _log(f"{path} changed; restarting {Path(command[0]).name}")
         _stop(proc)
         proc = _start(command)
-        reported_exit = False
+        started = time.monotonic()
+        restart_at = None
     _stop(proc)
     return 0
 

@@ -2,7 +2,9 @@
 # make run: local PostgreSQL + Redis, migrate, seed (idempotent: it only adds what is missing),
 # then Django's development server + Celery worker + Celery beat. Code changes reload: runserver
 # reloads the web process itself; scripts/autorestart.py restarts the worker (apps/, config/,
-# templates/) and beat (config/). Ctrl-C (or the web server or a watcher exiting) stops everything.
+# templates/) and beat (config/), and supervises both: one that exits (beat after a Redis error)
+# is started again with a growing pause. Ctrl-C (or the web server or a watcher exiting) stops
+# everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/services.sh

@@ -227,6 +227,7 @@ def _still_remindable(*, tenant: Tenant, user: User, account_id: int) -> bool:
         account__status=PartnerStatus.ACTIVE,
         membership__user=user,
         membership__is_active=True,
+        membership__user__is_active=True,
     ).exists()
 
 
