@@ -1,16 +1,34 @@
 """Rate limits of the public pages, counted in the shared cache (Redis).
 
-A limit is N hits per period (a sliding window). Keys are hashed, so the cache never holds
-addresses or emails.
-The client IP comes from allauth's adapter, which honours ALLAUTH_TRUSTED_PROXY_COUNT /
-ALLAUTH_TRUSTED_CLIENT_IP_HEADER behind a proxy, like the sign-in limits.
+A limit is N hits per period (a sliding window), always per program (the tenant is part of
+every key): one abusive client on one program never slows another program's applicants.
+Keys are hashed, so the cache never holds addresses or emails.
+The client IP is the real one behind our proxies (apps/core/clientip.py), as for the
+sign-in limits.
+
+When the shared cache is unreachable (and its database fallback too, see apps/core/cache.py)
+the limits fall back to a cache in this process's memory, so /apply/ keeps working and is
+still limited, only per process until the shared cache answers again.
 """
 
 import hashlib
+import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.cache import cache
+from django.core.cache.backends.locmem import LocMemCache
+from django.http import HttpRequest
+
+from apps.core.clientip import client_ip
+
+__all__ = ["Limit", "client_ip", "limit_hit", "limits_hit"]
+
+logger = logging.getLogger(__name__)
+
+# Counts kept here while the shared cache raises; one per process.
+_local = LocMemCache("onramp-ratelimit-fallback", {"OPTIONS": {"MAX_ENTRIES": 10_000}})
 
 
 @dataclass(frozen=True)
@@ -27,15 +45,6 @@ RESEND_PER_EMAIL = Limit("resend-email", 3, 3600)
 CONFIRM_PER_IP = Limit("confirm-ip", 60, 3600)
 
 
-def client_ip(request) -> str:
-    from allauth.account.adapter import get_adapter
-
-    try:
-        return get_adapter(request).get_client_ip(request) or ""
-    except Exception:  # noqa: BLE001 - a malformed proxy header must not break the form
-        return request.META.get("REMOTE_ADDR", "")
-
-
 def _key(limit: Limit, *, tenant_id: int, value: str, window: int) -> str:
     digest = hashlib.sha256(f"{tenant_id}:{value.strip().lower()}".encode()).hexdigest()[:32]
     return f"rl:applications:{limit.name}:{digest}:{window}"
@@ -48,23 +57,31 @@ def limit_hit(limit: Limit, *, tenant_id: int, value: str) -> bool:
     the previous period's, weighted by how much of it still lies within `period` seconds.
     Two atomic Redis operations, no lock, and no burst at period boundaries.
     """
+    try:
+        return _count(cache, limit, tenant_id=tenant_id, value=value)
+    except Exception:  # noqa: BLE001 - any cache failure: count in this process instead
+        logger.warning("Rate limit %s: shared cache unavailable, counting locally", limit.name)
+        return _count(_local, limit, tenant_id=tenant_id, value=value)
+
+
+def _count(store: Any, limit: Limit, *, tenant_id: int, value: str) -> bool:
     now = time.time()
     window = int(now // limit.period)
     key = _key(limit, tenant_id=tenant_id, value=value, window=window)
-    if cache.add(key, 1, timeout=2 * limit.period):
+    if store.add(key, 1, timeout=2 * limit.period):
         count = 1
     else:
         try:
-            count = cache.incr(key)
+            count = store.incr(key)
         except ValueError:  # expired between add() and incr()
-            cache.add(key, 1, timeout=2 * limit.period)
+            store.add(key, 1, timeout=2 * limit.period)
             count = 1
-    previous = cache.get(_key(limit, tenant_id=tenant_id, value=value, window=window - 1)) or 0
+    previous = store.get(_key(limit, tenant_id=tenant_id, value=value, window=window - 1)) or 0
     weight = 1 - (now % limit.period) / limit.period
     return count + previous * weight > limit.hits
 
 
-def limits_hit(request, *, tenant_id: int, checks: list[tuple[Limit, str]]) -> bool:
+def limits_hit(request: HttpRequest, *, tenant_id: int, checks: list[tuple[Limit, str]]) -> bool:
     """Count a hit on each (limit, value); True when any is over its limit.
 
     Every limit is counted, so an address cannot be probed by how soon it is refused.

@@ -8,11 +8,15 @@ from django.conf import settings
 from django.http import Http404, HttpResponseBase
 from django_scopes import scope, scopes_disabled
 
+from apps.core.admin_site import platform_request_allowed
 from apps.tenancy.http import TenantRequest
 from apps.tenancy.selectors import membership_get, tenant_for_host_all_tenants
 
+# allauth's pages, served on the platform host too (for the operator's admin sign-in).
+PLATFORM_ACCOUNT_PREFIX = "/accounts/"
+
 # Paths served on any host without a tenant.
-HOSTLESS_PREFIXES = ("/healthz",)
+HOSTLESS_PREFIXES = ("/healthz", "/livez")
 
 
 class TenantMiddleware:
@@ -29,8 +33,13 @@ class TenantMiddleware:
         hostname = request.get_host()
         tenant = tenant_for_host_all_tenants(hostname=hostname)
         if tenant is None:
-            if path.startswith("/admin/") and self._is_platform_host(hostname):
-                return self._admin_all_tenants(request)
+            if self._is_platform_host(hostname):
+                if path.startswith("/admin/"):
+                    return self._admin_all_tenants(request)
+                if path.startswith(PLATFORM_ACCOUNT_PREFIX) and platform_request_allowed(request):
+                    # The operator's sign-in, email confirmation and TOTP enrolment for /admin/
+                    # (the backend admits superusers only here).
+                    return self.get_response(request)
             raise Http404("No partner program is served on this address.")
 
         request.tenant = tenant

@@ -77,18 +77,19 @@ def test_failed_sign_ins_are_rate_limited(acme, client_for):
 
 
 def test_platform_host_admits_superusers_only(acme, unscoped, settings):
+    from allauth.account.models import EmailAddress
+
     from apps.accounts.models import User
 
-    User.objects.create_superuser(email="root@onramp.test", password="root-pw-123456")
+    root = User.objects.create_superuser(email="root@onramp.test", password="root-pw-123456")
+    EmailAddress.objects.create(user=root, email=root.email, verified=True, primary=True)
     client = Client(headers={"host": settings.BASE_DOMAIN})
-    response = client.post(
-        "/admin/login/?next=/admin/", {"username": "root@onramp.test", "password": "root-pw-123456"}
-    )
-    assert response.status_code == 302
-    assert client.get("/admin/").status_code == 200
+    _sign_in(client, "root@onramp.test", "root-pw-123456")
+    assert "_auth_user_id" in client.session  # then TOTP: tests/core/test_admin_lockdown.py
     # A program admin is no platform operator.
     other = Client(headers={"host": settings.BASE_DOMAIN})
-    other.post("/admin/login/", {"username": acme.admin.email, "password": "pw-admin-123456"})
+    _sign_in(other, acme.admin.email, "pw-admin-123456")
+    assert "_auth_user_id" not in other.session
     assert other.get("/admin/").status_code == 302
 
 
