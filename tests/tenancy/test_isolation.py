@@ -27,7 +27,7 @@ TESTS_DIR = Path(__file__).resolve().parents[1]
 # URL prefixes that are not tenant product pages: the operator's admin, allauth's own
 # pages (tested in tests/accounts), the health check, and the REST API, which authenticates
 # with per-tenant API keys instead of sessions (its isolation is tested in tests/api).
-NOT_PRODUCT = ("admin/", "accounts/", "healthz", "api/")
+NOT_PRODUCT = ("admin/", "accounts/", "healthz", "livez", "api/")
 
 
 def _walk(patterns, prefix=""):
