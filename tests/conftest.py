@@ -31,6 +31,22 @@ def _test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Django empties the database between transactional tests with TRUNCATE, which the
+    audit table's trigger refuses (apps/audit/migrations/0005): allowed in the test
+    database only. tests/audit/test_truncate_and_role.py turns it off again to test it."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        name = connection.settings_dict["NAME"]
+        with connection.cursor() as cursor:
+            database = connection.ops.quote_name(name)
+            cursor.execute(f"ALTER DATABASE {database} SET onramp.audit_truncate = 'on'")
+        connection.close()  # the next connection starts with the database's new default
+    yield
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _private_broker(worker_id):
     """Each xdist process gets its own Redis database as Celery broker, so a worker

@@ -33,3 +33,20 @@ PROGRAM_HOST_PRIMARY_CHANGED = audit_verb(
 PROGRAM_HOST_REMOVED = audit_verb(
     "program.host_removed", _('Removed the address <span class="mono">{host}</span>')
 )
+PRIVACY_RETENTION_CHANGED = audit_verb(
+    "privacy.retention_changed",
+    _("Set how long unconfirmed applications and expired invitations are kept: {to} days"),
+)
+PRIVACY_RETENTION_PURGED = audit_verb(
+    "privacy.retention_purged",
+    _(
+        "Deleted {applications} unconfirmed applications and {invitations} expired "
+        "invitations older than {days} days"
+    ),
+)
+PRIVACY_PERSON_EXPORTED = audit_verb(
+    "privacy.person_exported", _("Exported the personal data held about {person}")
+)
+PRIVACY_PERSON_ERASED = audit_verb(
+    "privacy.person_erased", _("Erased the personal data of {person}")
+)

@@ -14,7 +14,7 @@ class TenantAdmin(admin.ModelAdmin):
     search_fields = ("name", "slug")
     inlines = [TenantHostInline]
     # Set by the program admins at /console/settings/ (the logo upload is checked there).
-    readonly_fields = ("logo", "time_zone", "language")
+    readonly_fields = ("logo", "time_zone", "language", "privacy_retention_days")
 
 
 @admin.register(Membership)

@@ -35,7 +35,19 @@ class Tenant(models.Model):
     # An IANA time zone name ("Europe/Paris"); stored now, used by the localisation work.
     time_zone = models.CharField(max_length=64, default="UTC")
     language = models.CharField(max_length=10, choices=Language, default=Language.EN)
+    # Privacy: unconfirmed applications and expired invitations are purged after this many
+    # days (apps/home/services_privacy.py, a daily beat task).
+    privacy_retention_days = models.PositiveSmallIntegerField(default=30)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(privacy_retention_days__gte=1)
+                & models.Q(privacy_retention_days__lte=3650),
+                name="tenancy_tenant_retention_days_range",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

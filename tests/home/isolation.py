@@ -15,4 +15,10 @@ def samples(program):
             f"program_settings:{name}": {"host_id": host.pk}
             for name in ("host_primary", "host_remove")
         },
+        **_privacy_samples(program),
     }
+
+
+def _privacy_samples(program):
+    key = f"u{program.partner_user.pk}"
+    return {f"privacy:{name}": {"key": key} for name in ("person", "export", "erase")}
