@@ -17,10 +17,13 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
-    # Re-sends notification emails whose task was lost (worker killed before it ran).
-    "notifications-email-sweep": {
-        "task": "apps.notifications.tasks.notification_email_sweep",
-        "schedule": 120.0,
+    # The transactional outbox: delivers every due message (emails, auto-advance requests,
+    # digests) whose nudge was lost or that failed and waited its backoff. Rows are claimed
+    # with FOR UPDATE SKIP LOCKED, so overlapping sweeps never deliver one twice.
+    "outbox-sweep": {
+        "task": "apps.outbox.tasks.outbox_sweep",
+        "schedule": 30.0,
+        "options": {"expires": 25},
     },
     # Moves partners whose current stage is done (repairs auto-advance tasks that a killed
     # worker lost) and completes View asset / Read article actions opened from the library.
@@ -50,6 +53,12 @@ app.conf.beat_schedule = {
         "task": "apps.analytics.tasks.analytics_snapshots_refresh",
         "schedule": 120.0,
         "options": {"expires": 110},
+    },
+    # Privacy: deletes each program's unconfirmed applications and expired invitations older
+    # than its retention setting (30 days by default); daily, idempotent.
+    "privacy-retention-purge": {
+        "task": "apps.home.tasks.privacy_retention_purge",
+        "schedule": crontab(hour=3, minute=40),
     },
     "milestones-alert-digest": {
         "task": "apps.milestones.tasks.alert_digests_send",

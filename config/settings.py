@@ -22,7 +22,8 @@ SITE_SCHEME = env.str("SITE_SCHEME", default="https")
 SITE_PORT = env.str("SITE_PORT", default="")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with our site: platform host only, TOTP (apps/core/admin_site.py).
+    "apps.core.admin_site.OnrampAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -32,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.postgres",
     "django_htmx",
+    "csp",
     "template_partials",
     "django_scopes",
     "allauth",
@@ -40,6 +42,7 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.tenancy",
     "apps.accounts",
+    "apps.outbox",
     "apps.audit",
     "apps.notifications",
     "apps.partners",
@@ -53,7 +56,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # A request id for the logs and the response (apps/core/request_id.py).
+    "apps.core.request_id.RequestIdMiddleware",
+    # Refuse an oversized body before anything reads it (apps/core/middleware.py); only the
+    # request id, which never touches the body, comes before it.
+    "apps.core.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "apps.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -94,12 +104,18 @@ DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# Redis, failing over to a database table (with a circuit breaker) while Redis is unreachable:
+# pages, sign-in and rate limits keep working (apps/core/cache.py).
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "apps.core.cache.FailoverCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "onramp",
-        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        "OPTIONS": {
+            "socket_connect_timeout": 2,
+            "socket_timeout": 2,
+            "BREAKER_SECONDS": env.float("CACHE_BREAKER_SECONDS", default=15.0),
+        },
     }
 }
 
@@ -137,6 +153,17 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/5m/key",
     "reset_password_from_key": "20/m/ip",
 }
+# The real client behind proxies (apps/core/clientip.py), for every rate limit and the admin
+# allowlist: headers are believed only when TRUSTED_PROXY_COUNT proxies of ours wrote them.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="")
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+# allauth reads its header as one address; an X-Forwarded-For list is its proxy-count path.
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = (
+    CLIENT_IP_HEADER if CLIENT_IP_HEADER.lower() not in ("", "x-forwarded-for") else None
+)
+# /admin/ (platform host only) may further be limited to these IPs / CIDRs; empty = any.
+ADMIN_ALLOWED_IPS = env.list("ADMIN_ALLOWED_IPS", default=[])
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Onramp"
 
@@ -183,12 +210,14 @@ if _email.get("EMAIL_FILE_PATH"):
     # filemail:///abs/path: django-environ drops the leading slash of the URL's path.
     _email["EMAIL_FILE_PATH"] = "/" + _email["EMAIL_FILE_PATH"].lstrip("/")
 globals().update(_email)
+# Seconds an SMTP connection may block (a hung server must not hold a worker forever).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Onramp <no-reply@onramp.invalid>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Security: safe by default, relaxed only by DEBUG or explicit variables.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
 if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
@@ -201,6 +230,41 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Content-Security-Policy (django-csp 4): our own scripts and styles only, no inline script.
+# Inline style *attributes* stay allowed (style-src-attr): progress bars carry their width
+# and the portal its brand colour (--brand) in one; <style> elements stay refused.
+_img_src = ["'self'", "data:"]
+if STORAGE_BACKEND == "s3":
+    # Uploaded logos and images are redirects to presigned URLs on the bucket's endpoint.
+    from urllib.parse import urlsplit as _urlsplit
+
+    if AWS_S3_ENDPOINT_URL:
+        _endpoint = _urlsplit(AWS_S3_ENDPOINT_URL)
+        _img_src += [
+            f"{_endpoint.scheme}://{_endpoint.netloc}",
+            f"{_endpoint.scheme}://{AWS_STORAGE_BUCKET_NAME}.{_endpoint.netloc}",
+        ]
+    else:  # AWS itself: the bucket's virtual host, with and without the region
+        _img_src += [f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com"]
+        if AWS_S3_REGION_NAME:
+            _img_src += [f"https://{AWS_STORAGE_BUCKET_NAME}.s3.{AWS_S3_REGION_NAME}.amazonaws.com"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-elem": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": _img_src,
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# The largest request body accepted (bytes), refused with 413 before Django reads it. Above
+# the largest upload a form allows: an onboarding action's default 5 files of 25 MB.
+MAX_REQUEST_BODY = env.int("MAX_REQUEST_BODY", default=150 * 1024 * 1024)
 # Uploads larger than this are streamed to disk rather than held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -227,11 +291,44 @@ CELERY_REDBEAT_LOCK_TIMEOUT = 60
 CELERY_BEAT_MAX_LOOP_INTERVAL = 5
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# /healthz: 503 when a periodic job (sweep, reconcile, outbox) last ran longer ago than this
+# many seconds, or when more outbox messages than this have waited over five minutes.
+HEALTH_MAX_SWEEP_AGE = env.int("HEALTH_MAX_SWEEP_AGE", default=600)
+HEALTH_MAX_OUTBOX_BACKLOG = env.int("HEALTH_MAX_OUTBOX_BACKLOG", default=500)
 
+# Every line names its request (or Celery task) id and tenant (apps/core/request_id.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "apps.core.request_id.RequestContextFilter"}},
+    "formatters": {
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s "
+            "[req=%(request_id)s tenant=%(tenant)s] %(message)s"
+        }
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Error reporting: Sentry (Django and Celery) when SENTRY_DSN is set; no personal data sent.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        release=env.str("SENTRY_RELEASE", default="") or None,
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        send_default_pii=False,
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+    )

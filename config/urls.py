@@ -1,14 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from apps.core.views import healthz
+from apps.core.views import healthz, livez
 from apps.home import views as home_views
-
-admin.site.site_header = "Onramp platform administration"
-admin.site.site_title = "Onramp admin"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("livez", livez, name="livez"),
+    # The operator's admin: platform host only, allauth sign-in, TOTP (apps/core/admin_site.py).
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("console/analytics/", include("apps.analytics.urls")),
@@ -43,7 +42,9 @@ urlpatterns = [
     path("console/settings/team/", include("apps.home.urls_team")),
     path("console/settings/partner-types/", include("apps.partners.urls_types")),
     path("console/settings/emails/", include("apps.notifications.urls_wording")),
+    path("console/settings/outbox/", include("apps.outbox.urls")),
     path("console/settings/profile/", include("apps.partners.urls_profile_settings")),
+    path("console/settings/privacy/", include("apps.home.urls_privacy")),
     path("console/settings/", include("apps.home.urls_settings")),
     path("branding/", include("apps.home.urls_branding")),
     path("api/v1/", include("apps.api.urls")),

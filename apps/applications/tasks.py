@@ -1,49 +1,47 @@
-"""Emails to applicants and invitees, sent after the commit, with retries."""
+"""Emails to applicants and invitees: the outbox delivers them (apps/outbox), retrying with
+backoff until the mail server takes them. Each handler loads what its payload names and
+calls one service; it runs inside the program's scope."""
 
-from smtplib import SMTPException
+from __future__ import annotations
 
-from celery import shared_task
-from django_scopes import scope
+from typing import Any
 
-from apps.applications.services import emails
-from apps.tenancy.models import Tenant
+from django.utils.translation import gettext_lazy as _
 
-MAX_EMAIL_ATTEMPTS = 8
-
-RETRY = {
-    "bind": True,
-    "autoretry_for": (SMTPException, OSError),
-    "retry_backoff": 5,
-    "retry_backoff_max": 600,
-    "max_retries": MAX_EMAIL_ATTEMPTS,
-    "acks_late": True,
-}
+from apps.outbox.registry import outbox_register
 
 
-@shared_task(**RETRY)
-def application_email_send(
-    self, tenant_id: int, kind: str, application_id: int | None = None, email: str = ""
-) -> bool:
-    tenant = Tenant.objects.get(pk=tenant_id)
-    with scope(tenant=tenant):
-        return emails.application_email_deliver(
-            tenant=tenant, kind=kind, application_id=application_id, email=email
-        )
+def application_email_handle(*, tenant: Any, payload: dict[str, Any]) -> None:
+    from apps.applications.services import emails
+
+    emails.application_email_deliver(
+        tenant=tenant,
+        kind=payload["kind"],
+        application_id=payload.get("application_id"),
+        email=payload.get("email", ""),
+    )
 
 
-@shared_task(**RETRY)
-def invitation_email_send(self, tenant_id: int, invitation_id: int) -> bool:
-    tenant = Tenant.objects.get(pk=tenant_id)
-    with scope(tenant=tenant):
-        return emails.invitation_email_deliver(tenant=tenant, invitation_id=invitation_id)
+def invitation_email_handle(*, tenant: Any, payload: dict[str, Any]) -> None:
+    from apps.applications.services import emails
+
+    emails.invitation_email_deliver(tenant=tenant, invitation_id=payload["invitation_id"])
 
 
-@shared_task(**RETRY)
-def team_invitation_email_send(
-    self, tenant_id: int, member_id: int, by_staff: bool = False
-) -> bool:
+def team_invitation_email_handle(*, tenant: Any, payload: dict[str, Any]) -> None:
     from apps.applications.services.team import team_invitation_email_deliver
 
-    tenant = Tenant.objects.get(pk=tenant_id)
-    with scope(tenant=tenant):
-        return team_invitation_email_deliver(tenant=tenant, member_id=member_id, by_staff=by_staff)
+    team_invitation_email_deliver(
+        tenant=tenant, member_id=payload["member_id"], by_staff=payload.get("by_staff", False)
+    )
+
+
+outbox_register("applications.email", application_email_handle, label=_("Email to an applicant"))
+outbox_register(
+    "applications.invitation_email", invitation_email_handle, label=_("Invitation to apply")
+)
+outbox_register(
+    "applications.team_invitation_email",
+    team_invitation_email_handle,
+    label=_("Partner team invitation"),
+)

@@ -150,9 +150,11 @@ def program_create(
                 first_name=admin_first_name,
                 last_name=admin_last_name,
             )
-            tenant_id, user_id = tenant.pk, membership.user_id
-            transaction.on_commit(
-                lambda: program_admin_email_send(tenant_id=tenant_id, user_id=user_id)
+            _outbox_enqueue(
+                tenant=tenant,
+                kind="home.program_admin_email",
+                payload={"user_id": membership.user_id},
+                summary=admin_email,
             )
     return tenant
 
@@ -291,13 +293,22 @@ def staff_invite(
 
 
 def _staff_invitation_send_on_commit(*, tenant: Tenant, actor: Any, membership: Membership) -> None:
-    tenant_id, user_id = tenant.pk, membership.user_id
-    inviter_id = actor.pk if actor is not None else None
-    transaction.on_commit(
-        lambda: staff_invitation_email_send(
-            tenant_id=tenant_id, user_id=user_id, inviter_id=inviter_id
-        )
+    """Queue the staff invitation in the outbox, in the current transaction."""
+    _outbox_enqueue(
+        tenant=tenant,
+        kind="home.staff_invitation_email",
+        payload={
+            "user_id": membership.user_id,
+            "inviter_id": actor.pk if actor is not None else None,
+        },
+        summary=membership.user.email,
     )
+
+
+def _outbox_enqueue(**kwargs: Any) -> None:
+    from apps.outbox.services import outbox_enqueue
+
+    outbox_enqueue(**kwargs)
 
 
 def staff_is_pending(membership: Membership) -> bool:

@@ -341,7 +341,7 @@ def _logo_replace(*, tenant: Tenant, actor: Any, name: str, original_name: str) 
         data={"from": previous, "to": name, "file": original_name},
     )
     if previous:
-        transaction.on_commit(lambda: private_storage().delete(previous))
+        transaction.on_commit(lambda: private_storage().delete(previous), robust=True)
 
 
 def program_logo_set(*, tenant: Tenant, actor: Any, upload: CheckedUpload) -> str:

@@ -36,7 +36,7 @@ def alerts_changed(*, tenant_ids: Iterable[int]) -> None:
     def bump() -> None:
         cache.set_many({_version_key(t): time.time_ns() for t in ids}, timeout=None)
 
-    transaction.on_commit(bump)
+    transaction.on_commit(bump, robust=True)  # a cache error is logged, never raised
 
 
 def open_alert_count_cached(*, tenant: Tenant, user: User, membership: Membership) -> int:

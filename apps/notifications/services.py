@@ -14,6 +14,8 @@ from apps.tenancy.selectors import tenant_absolute_url
 
 # Longer than one SMTP delivery can take; a sender that dies simply lets it run out.
 EMAIL_LEASE = timedelta(minutes=5)
+# The outbox kind of a notification's email (delivered by apps/notifications/tasks.py).
+EMAIL_KIND = "notifications.email"
 
 
 def _render(kind: str, part: str, context: dict) -> str:
@@ -38,7 +40,7 @@ def notification_create(
     its title in title.txt.
     `in_app=False` makes an email-only message (a digest), never listed in the app.
     """
-    from apps.notifications.tasks import notification_email_send
+    from apps.outbox.services import outbox_enqueue
 
     absolute = tenant_absolute_url(tenant=tenant, path=url) if url else ""
     context = {"tenant": tenant, "recipient": recipient, "url": absolute, **(context or {})}
@@ -52,7 +54,9 @@ def notification_create(
     else:
         title = _render(kind, "title.txt", context)
         body = _render(kind, "body.txt", context)
-    title = title[:300]
+    from apps.notifications.formatting import truncate_title
+
+    title = truncate_title(title)
     notification = Notification(
         tenant=tenant,
         recipient=recipient,
@@ -72,7 +76,12 @@ def notification_create(
         )
     notification.save()
     if notification.email_status == EmailStatus.PENDING:
-        transaction.on_commit(lambda: notification_email_send.delay(tenant.pk, notification.pk))
+        outbox_enqueue(
+            tenant=tenant,
+            kind=EMAIL_KIND,
+            payload={"notification_id": notification.pk},
+            summary=notification.email_to,
+        )
     return notification
 
 
@@ -122,6 +131,13 @@ def notification_email_release(*, notification_id: int) -> None:
     """Let a failed send be retried at once (by the task's retry or the sweep)."""
     Notification.objects.filter(pk=notification_id, email_status=EmailStatus.PENDING).update(
         email_lease_until=None
+    )
+
+
+def notification_email_reopen(*, notification_id: int) -> None:
+    """A given-up email is being sent again (Resend in the console's outbox)."""
+    Notification.objects.filter(pk=notification_id, email_status=EmailStatus.FAILED).update(
+        email_status=EmailStatus.PENDING, email_lease_until=None
     )
 
 

@@ -31,7 +31,7 @@ def queue_changed(*, tenant_id: int) -> None:
     def bump() -> None:
         cache.set(_version_key(tenant_id), time.time_ns(), timeout=None)
 
-    transaction.on_commit(bump)
+    transaction.on_commit(bump, robust=True)  # a cache error is logged, never raised
 
 
 def queue_count_cached(*, tenant: Tenant, membership: Membership) -> int:

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 from django_scopes import scope
 
+from apps.core.heartbeat import ONBOARDING_RECONCILE, heartbeat_beat
+from apps.onboarding.services.approvals import DIGEST_KIND
 from apps.onboarding.services.approvals import approval_digest_send as digest_send
 from apps.onboarding.services.reconcile import onboarding_reconcile_all_tenants
-from apps.onboarding.services.stages import enrollment_advance
+from apps.onboarding.services.stages import ADVANCE_KIND, enrollment_advance
+from apps.outbox.registry import outbox_register
 from apps.tenancy.models import Tenant
 
 
-@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=2, max_retries=5)
-def enrollment_advance_task(tenant_id: int, enrollment_id: int) -> int:
-    tenant = Tenant.objects.get(pk=tenant_id)
-    with scope(tenant=tenant):
-        return enrollment_advance(tenant=tenant, enrollment_id=enrollment_id)
+def enrollment_advance_handle(*, tenant: Tenant, payload: dict[str, Any]) -> None:
+    """The outbox handler of an automatic move (stages.enrollment_advance_after_commit)."""
+    enrollment_advance(tenant=tenant, enrollment_id=payload["enrollment_id"])
 
 
 @shared_task(acks_late=True)
@@ -24,16 +28,22 @@ def onboarding_reconcile() -> int:
     """Complete View asset / Read article actions opened from the library, then advance
     every enrollment whose current stage is done (this also repairs lost advance tasks).
     Returns the moves made."""
-    return onboarding_reconcile_all_tenants()
+    moves = onboarding_reconcile_all_tenants()
+    heartbeat_beat(ONBOARDING_RECONCILE)
+    return moves
 
 
-@shared_task(acks_late=True)
 def approval_digest_send(tenant_id: int, user_id: int) -> int:
     """Email a CAM the actions waiting for their approval (scheduled by approvals.py)."""
     tenant = Tenant.objects.get(pk=tenant_id)
     cam = get_user_model().objects.get(pk=user_id)
     with scope(tenant=tenant):
         return digest_send(tenant=tenant, cam=cam)
+
+
+def approval_digest_handle(*, tenant: Tenant, payload: dict[str, Any]) -> None:
+    """The outbox handler of a digest window (approvals.approval_digest_schedule)."""
+    approval_digest_send(tenant.pk, payload["user_id"])
 
 
 @shared_task(acks_late=True, expires=3000)
@@ -63,3 +73,9 @@ def nudge_sweep_task(tenant_id: int) -> int:
     tenant = Tenant.objects.get(pk=tenant_id)
     with scope(tenant=tenant):
         return nudge_sweep(tenant=tenant)
+
+
+# The automatic move may later get a queue of its own ("advance", issue 15): outbox_register
+# takes queue=.
+outbox_register(ADVANCE_KIND, enrollment_advance_handle, label=_("Automatic stage move"))
+outbox_register(DIGEST_KIND, approval_digest_handle, label=_("Approval digest"))

@@ -60,7 +60,7 @@ def saved_views_changed(*, tenant_id: int, user_id: int) -> None:
     may have cached the list as it was before)."""
     key = _cache_key(tenant_id, user_id)
     cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    transaction.on_commit(lambda: cache.delete(key), robust=True)  # logged, never raised
 
 
 def saved_views_for(*, tenant: Tenant, user: Any) -> list[SavedViewLink]:

@@ -17,6 +17,17 @@ from tests.conftest import in_scope, race
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _outbox_inline():
+    """Emails go through the outbox (apps/outbox): here its nudged task runs inline, after
+    the commit, as a worker would run it."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
 def _membership(program, user):
     with scopes_disabled():
         return Membership.objects.get(tenant=program.tenant, user=user)

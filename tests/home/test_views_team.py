@@ -8,6 +8,18 @@ from apps.tenancy.models import Membership, Role
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _outbox_inline():
+    """Emails go through the outbox (apps/outbox): here its nudged task runs inline, after
+    the commit, as a worker would run it."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
 URL = "/console/settings/team/"
 
 

@@ -40,11 +40,14 @@ def _digests(program, user):
 
 
 def _run(at, monkeypatch):
-    """The hourly beat task, with its per-CAM tasks run inline."""
-    queued = []
-    monkeypatch.setattr(alert_digest_send_task, "delay", lambda *args: queued.append(args) or None)
+    """The hourly beat task, with the digests it queued in the outbox sent inline."""
+    from tests.outbox.helpers import queued_by
+
     with time_machine.travel(at, tick=False):
-        alert_digests_send()
+        queued = [
+            (tenant_id, payload["user_id"])
+            for tenant_id, payload in queued_by(alert_digests_send, kind="milestones.alert_digest")
+        ]
         for args in queued:
             alert_digest_send_task(*args)
     return queued

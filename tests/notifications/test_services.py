@@ -7,7 +7,6 @@ from apps.notifications.services import (
     notification_email_deliver,
     notification_mark_read,
 )
-from apps.notifications.tasks import notification_email_sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -79,27 +78,16 @@ def test_no_email_when_not_wanted(acme, mailoutbox, django_capture_on_commit_cal
     assert notification.email_status == EmailStatus.NONE
 
 
-def test_sweep_requeues_only_stalled_emails(acme, settings, mailoutbox):
-    from datetime import timedelta
+def test_an_email_whose_nudge_was_lost_is_sent_by_the_outbox_sweep(acme, mailoutbox):
+    from apps.outbox.services import outbox_sweep_all_tenants
 
-    import time_machine
-    from django.utils import timezone
-
-    from config.celery import app
-
-    old = _notify(acme, acme.cam)
-    with time_machine.travel(timezone.now() + timedelta(minutes=10), tick=False):
-        fresh = _notify(acme, acme.admin)
-        app.conf.task_always_eager = True
-        try:
-            assert notification_email_sweep() >= 1
-        finally:
-            app.conf.task_always_eager = False
+    notification = _notify(acme, acme.cam)  # no commit callbacks ran: the nudge is lost
+    assert notification.email_status == EmailStatus.PENDING
+    outbox_sweep_all_tenants()
     with scope(tenant=acme.tenant):
-        old.refresh_from_db()
-        fresh.refresh_from_db()
-    assert old.email_status == EmailStatus.SENT
-    assert fresh.email_status == EmailStatus.PENDING
+        notification.refresh_from_db()
+    assert notification.email_status == EmailStatus.SENT
+    assert acme.cam.email in [m.to[0] for m in mailoutbox]
 
 
 def test_unread_count_and_mark_read(acme, client_for):

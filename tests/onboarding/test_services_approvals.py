@@ -1,13 +1,13 @@
 """services/approvals.py: the CAM's approval digest (sent by tasks.approval_digest_send)."""
 
 import pytest
-from django.core.cache import cache
-from django_scopes import scope
+from django_scopes import scope, scopes_disabled
 
 from apps.notifications.models import EmailStatus, Notification
 from apps.onboarding.models import ActionProgress
 from apps.onboarding.services import action_complete, partner_enroll
 from apps.onboarding.tasks import approval_digest_send
+from apps.outbox.models import OutboxMessage
 from tests.onboarding.conftest import PI, build_pipeline
 
 pytestmark = pytest.mark.django_db
@@ -30,10 +30,12 @@ def test_waiting_for_approval_is_in_app_at_once_and_emailed_as_one_digest(acme, 
         waiting = Notification.objects.filter(recipient=acme.cam, kind="action_waiting")
         assert waiting.count() == 20
         assert set(waiting.values_list("email_status", flat=True)) == {EmailStatus.NONE}
-    # Twenty submissions schedule one digest (the first reserves the window).
-    cache.delete(f"approval-digest:{acme.tenant.pk}:{acme.cam.pk}")
-    assert cache.add(f"approval-digest:{acme.tenant.pk}:{acme.cam.pk}", 1, 60) is True
-    assert cache.add(f"approval-digest:{acme.tenant.pk}:{acme.cam.pk}", 1, 60) is False
+    # Twenty submissions schedule one digest (the first writes the window's message).
+    with scopes_disabled():
+        digests = OutboxMessage.objects.filter(
+            kind="onboarding.approval_digest", payload__user_id=acme.cam.pk
+        )
+        assert digests.count() == 1
     assert approval_digest_send(acme.tenant.pk, acme.cam.pk) == 20
     with scope(tenant=acme.tenant):
         digests = Notification.objects.filter(recipient=acme.cam, kind="approvals_digest")

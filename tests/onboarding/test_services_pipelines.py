@@ -194,7 +194,7 @@ def test_blank_names_are_refused(acme, journey):
 def test_archiving_queues_the_move_of_only_the_partners_at_that_stage(
     acme, journey, monkeypatch, django_capture_on_commit_callbacks, archive
 ):
-    from apps.onboarding.tasks import enrollment_advance_task
+    from apps.onboarding.tasks import enrollment_advance_handle
 
     _finish_stage_one(acme, journey)  # partner one is past the first stage
     with scope(tenant=acme.tenant):
@@ -207,20 +207,27 @@ def test_archiving_queues_the_move_of_only_the_partners_at_that_stage(
                 enrollment=at_stage, action=journey.actions["Tax form"]
             ).pk,
         )
-    queued = []
-    monkeypatch.setattr(enrollment_advance_task, "delay", lambda *args: queued.append(args))
-    monkeypatch.setattr(onboarding_reconcile, "delay", lambda: queued.append("reconcile"))
-    with django_capture_on_commit_callbacks(execute=True), scope(tenant=acme.tenant):
-        if archive == "stage":
-            stage_archive(tenant=acme.tenant, actor=acme.admin, stage=journey.stages[0])
-        else:
-            action_archive(
-                tenant=acme.tenant, actor=acme.admin, action=journey.actions["Legal details"]
-            )
+    from tests.outbox.helpers import queued_by
+
+    reconciles = []
+    monkeypatch.setattr(onboarding_reconcile, "delay", lambda: reconciles.append("reconcile"))
+
+    def archive_it():
+        with scope(tenant=acme.tenant):
+            if archive == "stage":
+                stage_archive(tenant=acme.tenant, actor=acme.admin, stage=journey.stages[0])
+            else:
+                action_archive(
+                    tenant=acme.tenant, actor=acme.admin, action=journey.actions["Legal details"]
+                )
+
+    queued = queued_by(archive_it, kind="onboarding.advance")
     # Only partner two is at that stage; no all-tenant pass is queued.
-    assert queued == [(acme.tenant.pk, at_stage.pk)]
-    # And that task moves partner two on.
-    assert enrollment_advance_task(*queued[0]) == 1
+    assert queued == [(acme.tenant.pk, {"enrollment_id": at_stage.pk})]
+    assert reconciles == []
+    # And the outbox's delivery moves partner two on.
+    with scope(tenant=acme.tenant):
+        enrollment_advance_handle(tenant=acme.tenant, payload=queued[0][1])
     with scope(tenant=acme.tenant):
         assert Enrollment.objects.get(pk=at_stage.pk).current_stage == journey.stages[1]
 

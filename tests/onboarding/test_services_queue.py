@@ -38,16 +38,29 @@ def _validated_events(rows):
 def test_validates_each_waiting_action_as_the_single_validate_does(
     acme, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from apps.onboarding.tasks import enrollment_advance_task
+    from tests.outbox.helpers import queued_by
 
     queue = make_waiting(acme, partners=3, per_partner=1, cam=acme.cam)
-    queued = []
-    monkeypatch.setattr(enrollment_advance_task, "delay", lambda *args: queued.append(args))
-    with django_capture_on_commit_callbacks(execute=False) as callbacks, scope(tenant=acme.tenant):
-        result = actions_validate_many(
-            tenant=acme.tenant, actor=acme.cam, progress_ids=[r.pk for r in queue.waiting]
-        )
-        assert queued == []  # nothing leaves before the commit
+    results = []
+
+    def validate():
+        with (
+            django_capture_on_commit_callbacks(execute=False) as callbacks,
+            scope(tenant=acme.tenant),
+        ):
+            results.append(
+                actions_validate_many(
+                    tenant=acme.tenant, actor=acme.cam, progress_ids=[r.pk for r in queue.waiting]
+                )
+            )
+        results.append(callbacks)
+
+    # The auto-advance of each partner is an outbox message of the same transaction.
+    queued = [
+        (tenant_id, payload["enrollment_id"])
+        for tenant_id, payload in queued_by(validate, kind="onboarding.advance")
+    ]
+    result, callbacks = results
     assert sorted(result.validated) == sorted(r.pk for r in queue.waiting)
     assert result.already_handled == [] and result.missing == []
     assert _statuses(queue.waiting) == [S.COMPLETED] * 3
@@ -63,9 +76,6 @@ def test_validates_each_waiting_action_as_the_single_validate_does(
             account_id__in=[a.pk for a in queue.accounts], type=verbs.ACTION_COMPLETED_EVENT
         )
         assert logged.count() == 3
-    # The auto-advance of each partner is queued after the commit (all its actions are done).
-    for callback in callbacks:
-        callback()
     with scopes_disabled():
         enrollments = set(
             Enrollment.objects.filter(partner_account__in=queue.accounts).values_list(

@@ -19,11 +19,16 @@ from apps.tenancy.models import Membership
 MAX_INVITATIONS = 500
 
 
-def _send_after_commit(*, tenant, invitation_id: int) -> None:
-    from apps.applications.tasks import invitation_email_send
+def _send_after_commit(*, tenant, invitation_id: int, email: str = "") -> None:
+    """Queue the invitation's email in the outbox, in the current transaction."""
+    from apps.outbox.services import outbox_enqueue
 
-    tenant_id = tenant.pk
-    transaction.on_commit(lambda: invitation_email_send.delay(tenant_id, invitation_id))
+    outbox_enqueue(
+        tenant=tenant,
+        kind="applications.invitation_email",
+        payload={"invitation_id": invitation_id},
+        summary=email,
+    )
 
 
 @dataclass
@@ -98,7 +103,7 @@ def invitations_send(
             target=invitation,
             data={"email": email, "type": partner_type.name},
         )
-        _send_after_commit(tenant=tenant, invitation_id=invitation.pk)
+        _send_after_commit(tenant=tenant, invitation_id=invitation.pk, email=email)
     return batch
 
 
@@ -137,7 +142,7 @@ def invitation_resend(*, tenant, actor, invitation_id: int) -> Invitation:
         target=invitation,
         data={"email": invitation.email},
     )
-    _send_after_commit(tenant=tenant, invitation_id=invitation.pk)
+    _send_after_commit(tenant=tenant, invitation_id=invitation.pk, email=invitation.email)
     return invitation
 
 

@@ -236,16 +236,21 @@ def team_member_invite(
         partner_id=account.pk,
         data=data,
     )
-    _send_invitation_on_commit(tenant=tenant, member_id=member.pk, by_staff=by_staff)
+    _send_invitation_on_commit(tenant=tenant, member_id=member.pk, by_staff=by_staff, email=email)
     return member
 
 
-def _send_invitation_on_commit(*, tenant: Tenant, member_id: int, by_staff: bool) -> None:
-    from apps.applications.tasks import team_invitation_email_send
+def _send_invitation_on_commit(
+    *, tenant: Tenant, member_id: int, by_staff: bool, email: str = ""
+) -> None:
+    """Queue the set-password invitation in the outbox, in the current transaction."""
+    from apps.outbox.services import outbox_enqueue
 
-    tenant_id = tenant.pk
-    transaction.on_commit(
-        lambda: team_invitation_email_send.delay(tenant_id, member_id, by_staff=by_staff)
+    outbox_enqueue(
+        tenant=tenant,
+        kind="applications.team_invitation_email",
+        payload={"member_id": member_id, "by_staff": by_staff},
+        summary=email or f"team member #{member_id}",
     )
 
 
@@ -277,7 +282,9 @@ def team_member_invitation_resend(
         partner_id=account.pk,
         data={"user": membership.user.email, "role": membership.role},
     )
-    _send_invitation_on_commit(tenant=tenant, member_id=member_id, by_staff=by_staff)
+    _send_invitation_on_commit(
+        tenant=tenant, member_id=member_id, by_staff=by_staff, email=membership.user.email
+    )
     return membership
 
 

@@ -7,9 +7,9 @@ active CAM of and, for a program admin, those without an active CAM
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from django.core.cache import cache
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -23,30 +23,37 @@ if TYPE_CHECKING:
     from apps.tenancy.models import Tenant
 
 DIGEST_DELAY_SECONDS = 300
+DIGEST_KIND = "onboarding.approval_digest"
 
 
-def _window_key(*, tenant_id: int, user_id: int) -> str:
-    return f"approval-digest:{tenant_id}:{user_id}"
+def approval_digest_schedule(*, tenant: Tenant, user_id: int) -> None:
+    """Queue one digest per staff member per window: twenty uploads make one email.
 
+    Windows are aligned blocks of DIGEST_DELAY_SECONDS; the first submission of a window
+    writes an outbox message (in its own transaction) due at the window's end, the others
+    find it there (its dedupe key names the window). A submission arriving while a digest
+    is sent falls in the next window, so none is missed.
+    """
+    from apps.outbox.services import outbox_enqueue
 
-def approval_digest_schedule(*, tenant_id: int, user_id: int) -> None:
-    """Queue one digest per staff member per window: twenty uploads make one email."""
-    from apps.onboarding.tasks import approval_digest_send
-
-    if cache.add(
-        _window_key(tenant_id=tenant_id, user_id=user_id), 1, timeout=DIGEST_DELAY_SECONDS * 2
-    ):
-        approval_digest_send.apply_async((tenant_id, user_id), countdown=DIGEST_DELAY_SECONDS)
+    now = timezone.now()
+    window = int(now.timestamp()) // DIGEST_DELAY_SECONDS
+    outbox_enqueue(
+        tenant=tenant,
+        kind=DIGEST_KIND,
+        payload={"user_id": user_id},
+        dedupe_key=f"approval-digest:{user_id}:{window}",
+        not_before=datetime.fromtimestamp((window + 1) * DIGEST_DELAY_SECONDS, tz=UTC),
+        summary=f"staff member #{user_id}",
+    )
 
 
 def approval_digest_send(*, tenant: Tenant, cam: User) -> int:
     """Email `cam` (the CAM, or a program admin) the actions that started waiting since the
     last digest; returns how many (0 for someone no longer an active staff member).
 
-    Run inside the tenant's scope. Opens the next window first, so a submission arriving
-    while this runs schedules a digest of its own.
+    Run inside the tenant's scope (the outbox handler in apps/onboarding/tasks.py).
     """
-    cache.delete(_window_key(tenant_id=tenant.pk, user_id=cam.pk))
     with transaction.atomic():
         digest, first_digest = ApprovalDigest.objects.select_for_update().get_or_create(
             tenant=tenant, user=cam, defaults={"last_sent_at": timezone.now()}

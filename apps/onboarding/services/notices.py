@@ -8,10 +8,8 @@ deactivated member. A suspended account's users hear nothing: they could open no
 
 from __future__ import annotations
 
-from functools import partial
 from typing import TYPE_CHECKING
 
-from django.db import transaction
 from django.urls import reverse
 
 from apps.notifications.services import notification_create
@@ -33,6 +31,7 @@ def _partner_users(*, tenant: Tenant, account_id: int) -> list[User]:
             account_id=account_id,
             account__status=PartnerStatus.ACTIVE,
             membership__is_active=True,
+            membership__user__is_active=True,
         ).select_related("membership__user")
     ]
 
@@ -99,6 +98,4 @@ def notify_waiting_for_approval(*, tenant: Tenant, progress: ActionProgress) -> 
             url=url,
             context={"action": progress.action, "partner": progress.partner_account},
         )
-        transaction.on_commit(
-            partial(approval_digest_schedule, tenant_id=tenant.pk, user_id=staff.pk)
-        )
+        approval_digest_schedule(tenant=tenant, user_id=staff.pk)

@@ -57,11 +57,20 @@ ENROLLMENT_TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 }
 
 
-def enrollment_advance_after_commit(*, tenant: Tenant, enrollment_id: int) -> None:
-    """Queue the automatic move of one partner, to run once the transaction commits."""
-    from apps.onboarding.tasks import enrollment_advance_task
+ADVANCE_KIND = "onboarding.advance"
 
-    transaction.on_commit(lambda: enrollment_advance_task.delay(tenant.pk, enrollment_id))
+
+def enrollment_advance_after_commit(*, tenant: Tenant, enrollment_id: int) -> None:
+    """Queue the automatic move of one partner: an outbox message in the current
+    transaction, delivered by a worker once it commits (apps/onboarding/tasks.py)."""
+    from apps.outbox.services import outbox_enqueue
+
+    outbox_enqueue(
+        tenant=tenant,
+        kind=ADVANCE_KIND,
+        payload={"enrollment_id": enrollment_id},
+        summary=f"enrollment #{enrollment_id}",
+    )
 
 
 def _lock_enrollment(*, tenant: Tenant, enrollment_id: int) -> Enrollment:

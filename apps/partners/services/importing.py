@@ -189,8 +189,7 @@ def _apply(
         return result  # the same file again: nothing to write, nothing to record
     member_ids = _write(tenant=tenant, actor=actor, plan=plan, file_name=file_name, result=result)
     if send_invitations and member_ids:
-        tenant_id = tenant.pk
-        transaction.on_commit(lambda: _invitations_send(tenant_id, member_ids))
+        _invitations_send(tenant=tenant, member_ids=member_ids)
     return result
 
 
@@ -354,7 +353,13 @@ def _notify_cams(
         )
 
 
-def _invitations_send(tenant_id: int, member_ids: list[int]) -> None:
-    from apps.partners.tasks import partner_import_invitations_fan_out
+def _invitations_send(*, tenant: Tenant, member_ids: list[int]) -> None:
+    """One outbox message per person added, in the import's transaction (one INSERT)."""
+    from apps.outbox.services import outbox_enqueue_many
 
-    partner_import_invitations_fan_out.delay(tenant_id, member_ids)
+    outbox_enqueue_many(
+        tenant=tenant,
+        kind="partners.import_invitation_email",
+        payloads=[{"member_id": member_id} for member_id in member_ids],
+        summaries=[f"partner user #{member_id}" for member_id in member_ids],
+    )

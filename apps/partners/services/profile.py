@@ -184,7 +184,7 @@ def _partner_profile_write(
             data={"from": before, "to": after, "fields": ", ".join(labels)},
         )
     if "logo" in before and previous_logo:
-        transaction.on_commit(lambda: private_storage().delete(previous_logo))
+        transaction.on_commit(lambda: private_storage().delete(previous_logo), robust=True)
     percent = partner_profile_completion(profile, profile_required_fields(tenant=tenant))
     completed = _completed_record(tenant=tenant, actor=actor, account=account, percent=percent)
     return ProfileSaveResult(

@@ -1,0 +1,352 @@
+"""Writing outbox rows in the business transaction, and delivering them.
+
+`outbox_enqueue` adds a row to the caller's transaction and, once it commits, nudges a
+Celery task (best effort: a broker that is down is logged, never raised). Delivery claims a
+row with a lease, runs its handler inside the tenant's scope and marks it delivered; a
+failure is retried with exponential backoff (capped at an hour) until the row gives up, 48
+hours after it was written. The beat sweep delivers every due row the nudges missed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_scopes import scope, scopes_disabled
+
+from apps.outbox.models import OutboxMessage, OutboxStatus
+from apps.outbox.registry import OutboxKind, outbox_kind
+
+if TYPE_CHECKING:
+    from apps.tenancy.models import Tenant
+
+logger = logging.getLogger(__name__)
+
+# Longer than a task may run (CELERY_TASK_TIME_LIMIT), so a live deliverer always finishes
+# before another may claim the row; a killed one's lease simply runs out.
+LEASE = timedelta(minutes=10)
+GIVE_UP_AFTER = timedelta(hours=48)
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_MAX = timedelta(hours=1)
+SWEEP_BATCH = 100
+# One sweep stops claiming new batches after this long (the next one carries on).
+SWEEP_BUDGET_SECONDS = 40.0
+# Delivered rows are kept this long (for the chaos checker and support), then deleted.
+DELIVERED_RETENTION = timedelta(days=7)
+
+
+class OutboxError(Exception):
+    """A refused outbox operation (shown to the admin)."""
+
+
+class OutboxMessageMissing(OutboxError):
+    """No such message in this program (the view answers 404)."""
+
+
+def outbox_enqueue(
+    *,
+    tenant: Tenant | None,
+    kind: str,
+    payload: dict[str, Any],
+    dedupe_key: str | None = None,
+    not_before: datetime | None = None,
+    summary: str = "",
+) -> OutboxMessage | None:
+    """Write one message in the caller's transaction (or a transaction of its own) and nudge
+    its delivery once that commits. `payload` must be JSON (ids, not objects).
+
+    `dedupe_key`: a second message with the same key (in the program) is not written; None
+    is returned instead. `not_before`: deliver no earlier (the sweep picks it up then).
+    """
+    entry = outbox_kind(kind)  # a kind nobody handles is a programming error: fail now
+    if not transaction.get_connection().in_atomic_block:
+        with transaction.atomic():
+            return outbox_enqueue(
+                tenant=tenant,
+                kind=kind,
+                payload=payload,
+                dedupe_key=dedupe_key,
+                not_before=not_before,
+                summary=summary,
+            )
+    now = timezone.now()
+    due = max(now, not_before) if not_before is not None else now
+    message = OutboxMessage(
+        tenant=tenant,
+        kind=kind,
+        payload=payload,
+        summary=summary[:200],
+        next_attempt_at=due,
+        give_up_at=now + GIVE_UP_AFTER,
+        created_at=now,
+        dedupe_key=dedupe_key,
+    )
+    if dedupe_key is None:
+        message.save(force_insert=True)
+    else:
+        try:
+            with transaction.atomic():
+                message.save(force_insert=True)
+        except IntegrityError:
+            return None  # already queued
+    if due <= now:
+        _nudge_on_commit(message_id=message.pk, entry=entry)
+    return message
+
+
+def outbox_enqueue_many(
+    *, tenant: Tenant | None, kind: str, payloads: list[dict[str, Any]], summaries: list[str]
+) -> int:
+    """Write one message per payload in one INSERT (a CSV import's invitations), in the
+    caller's transaction; after the commit one sweep is nudged to deliver them all."""
+    outbox_kind(kind)
+    if not payloads:
+        return 0
+    now = timezone.now()
+    rows = [
+        OutboxMessage(
+            tenant=tenant,
+            kind=kind,
+            payload=payload,
+            summary=summary[:200],
+            next_attempt_at=now,
+            give_up_at=now + GIVE_UP_AFTER,
+            created_at=now,
+        )
+        for payload, summary in zip(payloads, summaries, strict=True)
+    ]
+    with transaction.atomic():
+        OutboxMessage.objects.bulk_create(rows)
+        transaction.on_commit(outbox_sweep_nudge)
+    return len(rows)
+
+
+def outbox_sweep_nudge() -> bool:
+    """Ask a worker to run the sweep now (best effort, as `outbox_nudge`)."""
+    try:
+        from apps.outbox.tasks import outbox_sweep
+
+        outbox_sweep.apply_async(retry=False)
+    except Exception:  # noqa: BLE001 - never raise after the caller's commit
+        logger.warning("outbox: could not nudge the sweep; beat will run it", exc_info=True)
+        return False
+    return True
+
+
+def _nudge_on_commit(*, message_id: int, entry: OutboxKind) -> None:
+    queue = entry.queue
+    transaction.on_commit(lambda: outbox_nudge(message_id=message_id, queue=queue))
+
+
+def outbox_nudge(*, message_id: int, queue: str | None = None) -> bool:
+    """Ask a worker to deliver one message now. Best effort: any failure (the broker is
+    down) is logged and False returned; the sweep delivers the message later."""
+    try:
+        from apps.outbox.tasks import outbox_deliver
+
+        options: dict[str, Any] = {"retry": False}
+        if queue:
+            options["queue"] = queue
+        outbox_deliver.apply_async((message_id,), **options)
+    except Exception:  # noqa: BLE001 - never raise after the caller's commit
+        logger.warning(
+            "outbox: could not nudge the delivery of message %s; the sweep will deliver it",
+            message_id,
+            exc_info=True,
+        )
+        return False
+    return True
+
+
+def outbox_backoff(attempts: int) -> timedelta:
+    """How long to wait after the `attempts`-th failed attempt: 30 s, 1 min, 2 min, ...,
+    never more than an hour."""
+    exponent = max(attempts - 1, 0)
+    if exponent >= 20:
+        return BACKOFF_MAX
+    delay: timedelta = BACKOFF_BASE * (1 << exponent)
+    return min(delay, BACKOFF_MAX)
+
+
+def _due(now: datetime) -> Q:
+    return Q(status=OutboxStatus.PENDING, next_attempt_at__lte=now) & (
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    )
+
+
+def outbox_claim_all_tenants(
+    *, message_ids: list[int] | None = None, limit: int = SWEEP_BATCH
+) -> list[int]:
+    """Lease up to `limit` due messages (of `message_ids`, or any), oldest due first, and
+    count the attempt. Rows another claimer holds are skipped (FOR UPDATE SKIP LOCKED), and
+    a leased row is not due, so no row is ever claimed twice at once."""
+    now = timezone.now()
+    with scopes_disabled(), transaction.atomic():
+        rows = OutboxMessage.objects.filter(_due(now))
+        if message_ids is not None:
+            rows = rows.filter(pk__in=message_ids)
+        ids = list(
+            rows.order_by("next_attempt_at", "pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            OutboxMessage.objects.filter(pk__in=ids).update(
+                lease_until=now + LEASE, attempts=F("attempts") + 1
+            )
+    return ids
+
+
+def outbox_deliver_all_tenants(*, message_id: int) -> bool:
+    """Deliver one message if it is due and free (the nudged task). True if delivered."""
+    claimed = outbox_claim_all_tenants(message_ids=[message_id], limit=1)
+    return bool(claimed) and _deliver_claimed(message_id)
+
+
+def outbox_sweep_all_tenants(
+    *, batch: int = SWEEP_BATCH, budget_seconds: float = SWEEP_BUDGET_SECONDS
+) -> int:
+    """Deliver every due message, in batches; returns how many were delivered. Safe to run
+    concurrently (each batch is claimed with SKIP LOCKED). Also deletes old delivered rows."""
+    started = time.monotonic()
+    delivered = 0
+    while True:
+        ids = outbox_claim_all_tenants(limit=batch)
+        for message_id in ids:
+            delivered += _deliver_claimed(message_id)
+        if len(ids) < batch or time.monotonic() - started > budget_seconds:
+            break
+    outbox_purge_all_tenants()
+    return delivered
+
+
+def outbox_purge_all_tenants(*, limit: int = 1000) -> int:
+    """Delete up to `limit` messages delivered more than DELIVERED_RETENTION ago."""
+    cutoff = timezone.now() - DELIVERED_RETENTION
+    with scopes_disabled():
+        old = OutboxMessage.objects.filter(
+            status=OutboxStatus.DELIVERED, delivered_at__lt=cutoff
+        ).values_list("pk", flat=True)[:limit]
+        deleted, _counts = OutboxMessage.objects.filter(pk__in=list(old)).delete()
+    return deleted
+
+
+def _deliver_claimed(message_id: int) -> bool:
+    """Run the handler of a message this process has just leased."""
+    with scopes_disabled():
+        message = OutboxMessage.objects.select_related("tenant").get(pk=message_id)
+    try:
+        entry = outbox_kind(message.kind)
+        with transaction.atomic():
+            _run(entry.handler, message)
+            payload = entry.redact(message.payload) if entry.redact else message.payload
+            with scopes_disabled():
+                OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.PENDING).update(
+                    status=OutboxStatus.DELIVERED,
+                    delivered_at=timezone.now(),
+                    lease_until=None,
+                    last_error="",
+                    payload=payload,
+                )
+    except Exception as exc:  # noqa: BLE001 - any failure is retried, then given up
+        logger.warning(
+            "outbox: delivering %s (%s) failed, attempt %s",
+            message.pk,
+            message.kind,
+            message.attempts,
+            exc_info=True,
+        )
+        _fail(message, exc)
+        return False
+    return True
+
+
+def _run(handler: Any, message: OutboxMessage) -> None:
+    if message.tenant is None:
+        handler(tenant=None, payload=message.payload)
+        return
+    with scope(tenant=message.tenant):
+        handler(tenant=message.tenant, payload=message.payload)
+
+
+def _error_text(exc: BaseException) -> str:
+    """A short description of a failure for the console: its type and the first line of
+    its message, never a traceback or the payload."""
+    first_line = (str(exc).strip().splitlines() or [""])[0]
+    text = type(exc).__name__ + (f": {first_line}" if first_line else "")
+    return text[:300]
+
+
+def _fail(message: OutboxMessage, exc: BaseException) -> None:
+    now = timezone.now()
+    update: dict[str, Any] = {"lease_until": None, "last_error": _error_text(exc)}
+    gave_up = now >= message.give_up_at
+    if gave_up:
+        update["status"] = OutboxStatus.GIVEN_UP
+    else:
+        update["next_attempt_at"] = now + outbox_backoff(message.attempts)
+    with scopes_disabled():
+        changed = OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.PENDING).update(
+            **update
+        )
+    if gave_up and changed:
+        logger.error("outbox: gave up delivering %s (%s)", message.pk, message.kind)
+        _given_up(message)
+
+
+def _given_up(message: OutboxMessage) -> None:
+    try:
+        entry = outbox_kind(message.kind)
+        if entry.on_give_up is not None:
+            _run(entry.on_give_up, message)
+    except Exception:  # noqa: BLE001 - the row is given up either way
+        logger.warning("outbox: the give-up hook of %s failed", message.pk, exc_info=True)
+
+
+@transaction.atomic
+def outbox_message_resend(*, tenant: Tenant, actor: Any, message_id: int) -> OutboxMessage:
+    """Try a failing or given-up message again now, with a fresh 48 hours; audited."""
+    from apps.audit.services import audit_record
+    from apps.outbox import verbs
+
+    message = (
+        OutboxMessage.objects.select_for_update(of=("self",))
+        .filter(tenant=tenant, pk=message_id)
+        .first()
+    )
+    if message is None:
+        raise OutboxMessageMissing(_("That message does not exist."))
+    now = timezone.now()
+    if message.status == OutboxStatus.DELIVERED:
+        raise OutboxError(_("That message was already delivered."))
+    if message.lease_until is not None and message.lease_until > now:
+        raise OutboxError(_("That message is being delivered right now: try again in a minute."))
+    before = {"status": message.status, "attempts": message.attempts}
+    message.status = OutboxStatus.PENDING
+    message.attempts = 0
+    message.next_attempt_at = now
+    message.give_up_at = now + GIVE_UP_AFTER
+    message.lease_until = None
+    message.save(
+        update_fields=["status", "attempts", "next_attempt_at", "give_up_at", "lease_until"]
+    )
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        verb=verbs.OUTBOX_MESSAGE_RESENT,
+        target=message,
+        data={
+            "kind": message.kind,
+            "summary": message.summary,
+            "from": before,
+            "to": {"status": OutboxStatus.PENDING, "attempts": 0},
+        },
+    )
+    _nudge_on_commit(message_id=message.pk, entry=outbox_kind(message.kind))
+    return message
