@@ -17,7 +17,7 @@ BENCH_ROOT=""
 WEB_PID=""
 WORKER_PID=""
 CHILD_PID=""
-STEP_TIMEOUT=900   # seconds; no step should come near it
+STEP_TIMEOUT="${BENCH_STEP_TIMEOUT:-900}"   # seconds; no step should come near it on a quiet machine
 
 _stop_pid() {
     local pid="$1" i
