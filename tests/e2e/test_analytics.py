@@ -16,7 +16,6 @@ import csv
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -47,6 +46,7 @@ from apps.partners.models import PartnerAccount, PartnerType
 from apps.partners.services import partner_account_create
 from apps.tenancy.models import Role
 from tests.applications.factories import ApplicantFactory, ApplicationFactory
+from tests.e2e.conftest import ARTIFACTS
 from tests.onboarding.factories import PI, UP, stage_specs
 
 pytestmark = [
@@ -55,7 +55,7 @@ pytestmark = [
     pytest.mark.usefixtures("milestone_template"),
 ]
 
-SHOTS = Path("/tmp/shots13")
+SHOTS = ARTIFACTS / "analytics"
 HOST = "acme.localhost"
 RESELLER = "Reseller / VAR"
 MSP = "Managed Service Provider"
