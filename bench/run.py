@@ -31,6 +31,7 @@ SUITES += ["sweep"]
 # After the sweep: enrollments, stage history and applications over the year on the same
 # partners (it reuses the sweep's partner tracks when they exist).
 SUITES += ["analytics"]
+SUITES += ["profiles"]  # last: in-process profiles of the pages (bench/profiles.py)
 SUITE_ALIASES = {"import": "importing"}  # BENCH_SUITES=import
 BUSY_LOAD = 1.0  # 1-minute load average above which the report warns of noise
 SLOW_P50_MS = 250  # HTTP endpoints with a slower median are listed under "Looks slow"
@@ -146,7 +147,7 @@ def measure(state: Path, port: int, out: Path) -> None:
         f"(inserted in {info['insert_s']:.1f} s, VACUUM ANALYZE {info['vacuum_s']:.1f} s)",
         f"load:     {ctx.concurrency} keep-alive connections, {ctx.warmup:g} s warm-up + "
         f"{ctx.duration:g} s measured per endpoint, signed in as {dataset.CAM_EMAIL}; "
-        "client on the same 2 CPUs",
+        "clients (wrk for throughput, Python for latencies) on the same 2 CPUs",
         f"host:     1-minute load average {load_before[0]:.2f} before, "
         f"{os.getloadavg()[0]:.2f} after the measurements",
     ]
@@ -183,17 +184,25 @@ def _http_section(ctx) -> str:
                 path,
                 "" if matches is None else f"{matches:,}",
                 f"{r.rps:,.1f}",
+                f"{r.rps / base:.3f}" if base else "-",
+                f"{r.client_rps:,.1f}",
                 lib.ms(r.percentile(50)),
                 lib.ms(r.percentile(95)),
                 lib.ms(r.percentile(99)),
                 r.completed,
                 r.failures,
-                f"{r.rps / base:.3f}" if base else "-",
+                r.cpu.text() if r.cpu else "-",
+                r.client_cpu.text() if r.client_cpu else "-",
             ]
         )
+    source = "wrk" if ctx.baseline.wrk is not None else "Python client (wrk not installed)"
     title = (
-        "HTTP endpoints (GET, Host: bench.localhost; latencies include queueing behind the "
-        "4 server threads; with few requests p99 is the slowest one)\n"
+        "HTTP endpoints (GET, Host: bench.localhost). req/s and x healthz: "
+        f"{source}, 1 thread, {ctx.concurrency} connections, on the warm server; "
+        "client req/s, percentiles, requests and failures: the Python client (latencies "
+        "include queueing behind the 4 server threads; with few requests p99 is the slowest "
+        "one). CPU: the host's user/system/idle % over each run (in brackets: the load "
+        "generator's own share)\n"
     )
     return title + lib.table(
         [
@@ -201,15 +210,18 @@ def _http_section(ctx) -> str:
             "path",
             "matches",
             "req/s",
+            "x healthz",
+            "client req/s",
             "p50 ms",
             "p95 ms",
             "p99 ms",
             "requests",
             "failed",
-            "x healthz",
+            "CPU u/s/i (wrk)",
+            "CPU u/s/i (client)",
         ],
         rows,
-        align="llrrrrrrrr",
+        align="llrrrrrrrrrrr",
     )
 
 

@@ -152,7 +152,7 @@ def _hosts_locked(*, tenant: Tenant) -> list[TenantHost]:
 @transaction.atomic
 def tenant_host_add(*, tenant: Tenant, actor: Any, hostname: str) -> TenantHost:
     """Add a custom domain to the program (not primary). It serves the program as soon as
-    its DNS points here (the middleware reads hosts from the database on every request)."""
+    its DNS points here (the middleware's host cache forgets every host on any change)."""
     host = hostname_normalise(hostname)
     # Serialises additions within the program (the count and "already yours" checks).
     Tenant.objects.select_for_update(of=("self",)).filter(pk=tenant.pk).first()

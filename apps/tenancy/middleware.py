@@ -10,7 +10,7 @@ from django_scopes import scope, scopes_disabled
 
 from apps.core.admin_site import platform_request_allowed
 from apps.tenancy.http import TenantRequest
-from apps.tenancy.selectors import membership_get, tenant_for_host_all_tenants
+from apps.tenancy.selectors import membership_get, tenant_for_host_cached_all_tenants
 
 # allauth's pages, served on the platform host too (for the operator's admin sign-in).
 PLATFORM_ACCOUNT_PREFIX = "/accounts/"
@@ -31,7 +31,7 @@ class TenantMiddleware:
             return self.get_response(request)
 
         hostname = request.get_host()
-        tenant = tenant_for_host_all_tenants(hostname=hostname)
+        tenant = tenant_for_host_cached_all_tenants(hostname=hostname)
         if tenant is None:
             if self._is_platform_host(hostname):
                 if path.startswith("/admin/"):

@@ -1,10 +1,17 @@
 from __future__ import annotations
 
+import copy
+import threading
+import time
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Subquery
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import BooleanField, OuterRef, Subquery
+from django.db.models.expressions import RawSQL
 from django_scopes import scopes_disabled
 
 from apps.tenancy.models import Membership, Role, Tenant, TenantHost
@@ -15,9 +22,14 @@ if TYPE_CHECKING:
     from apps.accounts.models import User
 
 
+def _host_normalise(hostname: str) -> str:
+    return hostname.split(":", 1)[0].strip().lower().rstrip(".")
+
+
 def tenant_for_host_all_tenants(*, hostname: str) -> Tenant | None:
-    """The tenant served on `hostname`, or None. Platform code: looks across tenants."""
-    host = hostname.split(":", 1)[0].strip().lower().rstrip(".")
+    """The tenant served on `hostname`, or None, read from the database (services checking
+    who owns a host use this one). Platform code: looks across tenants."""
+    host = _host_normalise(hostname)
     if not host:
         return None
     with scopes_disabled():
@@ -25,24 +37,92 @@ def tenant_for_host_all_tenants(*, hostname: str) -> Tenant | None:
     return row.tenant if row else None
 
 
+# The tenant per host, cached for the middleware (every request): a process-local dict
+# {hostname: (generation, read at, tenant or None)}, valid while the shared generation in
+# the default cache is the one it was read under. Any change to a Tenant or TenantHost
+# row replaces the generation (host_cache_bump, from the models' post_save/post_delete),
+# so every process reads the host again on its next request: one cache GET instead of a
+# query and a model load. HOST_CACHE_SECONDS bounds what the shared generation cannot
+# see: a change made while Redis was down (bumped in the database fallback only).
+HOST_CACHE_GENERATION_KEY = "tenancy:host-cache:generation"
+HOST_CACHE_SECONDS = 60.0
+HOST_CACHE_MAX_HOSTS = 1000  # unknown hosts are cached too; past this the dict is emptied
+_host_cache: dict[str, tuple[str, float, Tenant | None]] = {}
+_host_cache_lock = threading.Lock()
+
+
+def _host_cache_generation() -> str:
+    generation: str | None = cache.get(HOST_CACHE_GENERATION_KEY)
+    if generation is None:
+        cache.add(HOST_CACHE_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+        generation = cache.get(HOST_CACHE_GENERATION_KEY) or ""
+    return generation
+
+
+def tenant_for_host_cached_all_tenants(*, hostname: str) -> Tenant | None:
+    """`tenant_for_host_all_tenants` through the host cache (the middleware's lookup). Each
+    caller gets its own copy of the tenant, so a view changing it changes no other request's.
+    Platform code: looks across tenants."""
+    host = _host_normalise(hostname)
+    if not host:
+        return None
+    generation = _host_cache_generation()
+    hit = _host_cache.get(host)
+    if hit is not None and hit[0] == generation and time.monotonic() - hit[1] < HOST_CACHE_SECONDS:
+        tenant = hit[2]
+    else:
+        read_at = time.monotonic()
+        tenant = tenant_for_host_all_tenants(hostname=host)
+        with _host_cache_lock:
+            if len(_host_cache) >= HOST_CACHE_MAX_HOSTS:
+                _host_cache.clear()
+            _host_cache[host] = (generation, read_at, tenant)
+    return copy.copy(tenant) if tenant is not None else None
+
+
+def host_cache_bump(**kwargs: Any) -> None:
+    """A Tenant or TenantHost row changed: forget every cached host, in this process now
+    and in every process through a new shared generation, now and again once the change
+    commits (a request reading the host between the two bumps caches the old row under
+    the first new generation, which the second one retires)."""
+
+    def bump() -> None:
+        with _host_cache_lock:
+            _host_cache.clear()
+        cache.set(HOST_CACHE_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+
+    bump()
+    transaction.on_commit(bump)
+
+
 def membership_get(*, tenant: Tenant, user: User | AnonymousUser | None) -> Membership | None:
+    """The user's active membership in `tenant` (the middleware's, once per request), with
+    `has_other_programs` annotated."""
     if user is None or not user.is_authenticated:
         return None
-    return (
-        Membership.objects.filter(tenant=tenant, user=user, is_active=True)
-        .annotate(has_other_programs=_has_other_programs_all_tenants())
-        .first()
+    rows = list(
+        Membership.objects.filter(tenant=tenant, user=user, is_active=True).annotate(
+            has_other_programs=_has_other_programs_all_tenants()
+        )[:1]
     )
+    return rows[0] if rows else None
 
 
-def _has_other_programs_all_tenants() -> Exists:
+# The same question as `Exists(Membership.objects.filter(user=OuterRef("user"),
+# is_active=True).exclude(tenant=OuterRef("tenant")))`, written out: the ORM spent as long
+# compiling that subquery as the rest of the membership query on every request (profiled
+# in bench/profiles.py). Our own table, one index scan on (user_id).
+_OTHER_PROGRAMS_SQL = (
+    'EXISTS (SELECT 1 FROM "tenancy_membership" other '
+    'WHERE other."user_id" = "tenancy_membership"."user_id" AND other."is_active" '
+    'AND other."tenant_id" <> "tenancy_membership"."tenant_id")'
+)
+
+
+def _has_other_programs_all_tenants() -> RawSQL:
     """For a membership row: does its user have an active membership in another program?
     Lets the program switcher skip its query for the (usual) one-program user."""
-    with scopes_disabled():
-        others = Membership.objects.filter(user=OuterRef("user"), is_active=True).exclude(
-            tenant=OuterRef("tenant")
-        )
-    return Exists(others)
+    return RawSQL(_OTHER_PROGRAMS_SQL, (), output_field=BooleanField())  # noqa: S611 - constant SQL
 
 
 def tenant_absolute_url(*, tenant: Tenant, path: str) -> str:
