@@ -64,6 +64,9 @@ class ExplorerColumn:
 BUILT_IN_PARAMS = frozenset(
     {"q", "type", "tier", "cam", "status", "region", "activation", "sort", "page"}
 )
+# A page's position (keyset cursors, apps/partners/selectors_explorer.py): reserved too, but
+# never part of a saved view.
+POSITION_PARAMS = frozenset({"after", "before"})
 
 _filters: dict[str, ExplorerFilter] = {}
 _columns: dict[str, ExplorerColumn] = {}
@@ -73,7 +76,7 @@ def explorer_filter_register(
     name: str, label: Label, choices_fn: ChoicesFn, apply_fn: ApplyFn
 ) -> None:
     """Add a filter (idempotent per name: a second `ready()` replaces it, keeping its place)."""
-    if name in BUILT_IN_PARAMS or not name.isidentifier():
+    if name in BUILT_IN_PARAMS | POSITION_PARAMS or not name.isidentifier():
         raise ValueError(f"Explorer filter name not allowed: {name!r}")
     _filters[name] = ExplorerFilter(name=name, label=label, choices=choices_fn, apply=apply_fn)
 

@@ -140,6 +140,11 @@ class PartnerAccount(TenantOwned):
                 name="partners_acct_dark",
                 condition=models.Q(dark_since__isnull=False),
             ),
+            # The Explorer's type and tier sorts walk one group at a time (keyset pages).
+            models.Index(
+                "tenant", "partner_type", Lower("name"), "id", name="partners_acct_type_name"
+            ),
+            models.Index("tenant", "tier", Lower("name"), "id", name="partners_acct_tier_name"),
             # icontains compares UPPER(name): the trigram index is on that expression.
             GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="partners_acct_name_trgm"),
         ]

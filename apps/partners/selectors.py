@@ -7,6 +7,8 @@ from django.db.models import (
     BooleanField,
     Exists,
     ExpressionWrapper,
+    F,
+    Func,
     OuterRef,
     Prefetch,
     Q,
@@ -35,7 +37,9 @@ EXPLORER_SORTS = {
     "created": ("created_at", "id"),
     "-created": ("-created_at", "-id"),
     "type": ("partner_type__position", Lower("name").asc(), "id"),
-    "tier": ("tier", Lower("name").asc(), "id"),
+    "-type": ("-partner_type__position", Lower("name").desc(), "-id"),
+    "tier": ("tier_position", Lower("name").asc(), "id"),
+    "-tier": (F("tier_position").desc(nulls_first=True), Lower("name").desc(), "-id"),
 }
 
 
@@ -55,17 +59,45 @@ class ExplorerFilters:
     extra: tuple[tuple[str, str], ...] = ()
 
 
-def partner_explorer_queryset(*, tenant, filters: ExplorerFilters) -> QuerySet[PartnerAccount]:
+class _AnyArray(Func):
+    """`<pk> = ANY(ARRAY(<subquery>))`: the subquery runs once (an InitPlan) and the
+    accounts are then read by primary key."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:  # type: ignore[override]
+        column, subquery = self.get_source_expressions()
+        column_sql, column_params = compiler.compile(column)
+        sub_sql, sub_params = compiler.compile(subquery)
+        return f"{column_sql} = ANY(ARRAY({sub_sql}))", [*column_params, *sub_params]
+
+
+def partner_search_condition(*, tenant: Tenant, q: str) -> Func:
+    """Accounts whose name or one of whose domains contains `q` (case-insensitive): a UNION
+    of the two trigram-indexed lookups (UPPER(name), UPPER(domain)), read as an array. An
+    `IN (subquery)` or an OR across both tables lets PostgreSQL hash-join or walk every
+    account of the program instead."""
+    term = q.strip()
+    by_name = (
+        PartnerAccount.objects.filter(tenant=tenant, name__icontains=term).order_by().values("pk")
+    )
+    by_domain = (
+        PartnerDomain.objects.filter(tenant=tenant, domain__icontains=term)
+        .order_by()
+        .values("account_id")
+    )
+    return _AnyArray(F("pk"), Subquery(by_name.union(by_domain)))
+
+
+def partner_explorer_filtered(
+    *, tenant: Tenant, filters: ExplorerFilters, search: bool = True
+) -> QuerySet[PartnerAccount]:
+    """The accounts the filters select, unordered (`search=False`: without the search term,
+    which the Explorer's pages apply themselves: apps/partners/selectors_explorer.py)."""
     rows = PartnerAccount.objects.filter(tenant=tenant)
-    if filters.q:
-        # A UNION of two trigram-indexed lookups (UPPER(name), UPPER(domain)); an OR over
-        # both tables would make PostgreSQL scan every partner account.
-        term = filters.q.strip()
-        by_name = PartnerAccount.objects.filter(tenant=tenant, name__icontains=term).values("pk")
-        by_domain = PartnerDomain.objects.filter(tenant=tenant, domain__icontains=term).values(
-            "account_id"
-        )
-        rows = rows.filter(pk__in=by_name.union(by_domain))
+    if filters.q and search:
+        rows = rows.filter(partner_search_condition(tenant=tenant, q=filters.q))
     if filters.partner_type:
         rows = rows.filter(partner_type_id=filters.partner_type)
     if filters.tier:
@@ -89,13 +121,19 @@ def partner_explorer_queryset(*, tenant, filters: ExplorerFilters) -> QuerySet[P
         registered = explorer_filter(name)
         if registered is not None and value:
             rows = registered.apply(rows, value, tenant=tenant)
-    if filters.sort == "tier":
+    return rows
+
+
+def partner_explorer_queryset(*, tenant, filters: ExplorerFilters) -> QuerySet[PartnerAccount]:
+    """The accounts the filters select, in the sort's order (the CSV export)."""
+    rows = partner_explorer_filtered(tenant=tenant, filters=filters)
+    if filters.sort in ("tier", "-tier"):
         # The program's order of its tiers (their position), not the keys' alphabet.
         position = PartnerTier.objects.filter(tenant=tenant, key=OuterRef("tier")).values(
             "position"
         )[:1]
         return rows.annotate(tier_position=Subquery(position)).order_by(
-            "tier_position", *EXPLORER_SORTS["tier"][1:]
+            *EXPLORER_SORTS[filters.sort]
         )
     return rows.order_by(*EXPLORER_SORTS.get(filters.sort, EXPLORER_SORTS["name"]))
 

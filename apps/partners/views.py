@@ -2,7 +2,6 @@ import csv
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,11 +27,14 @@ from apps.partners.saved_views import saved_view_query_clean, saved_views_for
 from apps.partners.selectors import (
     channel_managers_for,
     partner_explorer_export_rows,
-    partner_explorer_page_rows,
     partner_explorer_queryset,
     partner_profile_summary,
     partner_types_for,
     partner_users_of,
+)
+from apps.partners.selectors_explorer import (
+    PAGE_NUMBER_LIMIT,
+    partner_explorer_page,
 )
 from apps.partners.services import (
     PartnerError,
@@ -45,7 +47,6 @@ from apps.tenancy.access import console_view, portal_ungated_view
 from apps.tenancy.http import TenantRequest
 from apps.tenancy.models import Membership
 
-PAGE_SIZE = 25
 EXPORT_CHUNK = 2000
 
 
@@ -65,16 +66,37 @@ def _filter_form(
 
 
 @console_view
-def partner_explorer(request):
+def partner_explorer(request: TenantRequest) -> HttpResponse:
     managers = list(channel_managers_for(tenant=request.tenant))
     tiers = tier_catalogue(tenant=request.tenant)
-    form = _filter_form(request, managers, tiers)
-    filters = form.filters()
-    queryset = partner_explorer_queryset(tenant=request.tenant, filters=filters)
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = list(
-        partner_explorer_page_rows(tenant=request.tenant, queryset=page.object_list)
+    partner_types = list(partner_types_for(tenant=request.tenant))
+    form = ExplorerFilterForm(
+        request.GET or None,
+        partner_types=partner_types,
+        managers=managers,
+        tiers=tiers.filter_choices(),
+        tenant=request.tenant,
     )
+    filters = form.filters()
+    # Keyset pages (apps/partners/selectors_explorer.py): `?after=`/`?before=` a row's
+    # cursor; `?page=N` for old links to the first pages. No full COUNT(*) past 10,000.
+    page = partner_explorer_page(
+        tenant=request.tenant,
+        filters=filters,
+        type_order=[t.pk for t in partner_types],
+        tier_order=[key for key, _label, _archived in tiers.rows],
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+        page_number=request.GET.get("page"),
+    )
+    if "cursor" in page.notes:
+        messages.warning(request, _("That page link is not valid here: showing the first page."))
+    if "page" in page.notes:
+        messages.info(
+            request,
+            _("Page numbers go up to %(limit)d: use Next and Previous to go further.")
+            % {"limit": PAGE_NUMBER_LIMIT},
+        )
     labels = tiers.labels()
     # Columns other apps register (the current stage): one query each for the page's rows.
     columns = explorer_columns()
@@ -83,7 +105,8 @@ def partner_explorer(request):
         partner.tier_label = labels.get(partner.tier, partner.tier)
         partner.explorer_cells = [cells[c.name].get(partner.pk) for c in columns]
     query = request.GET.copy()
-    query.pop("page", None)
+    for position in ("page", "after", "before"):
+        query.pop(position, None)
     sort_query = query.copy()
     sort_query.pop("sort", None)
     context = {

@@ -81,7 +81,7 @@ def test_sort_and_paginate(acme, client_for):
     _bulk_partners(acme, 60)
     client = client_for(acme, acme.cam)
     first = client.get("/console/partners/", {"sort": "name"})
-    assert first.context["page"].paginator.count == 62
+    assert first.context["page"].count == 62
     assert _names(first)[:2] == ["Acme Partner One", "Acme Partner Two"]
     assert len(_names(first)) == 25
     last = client.get("/console/partners/", {"sort": "-name", "page": 3})
