@@ -1,14 +1,25 @@
 """Shared benchmark helpers: a bounded HTTP/1.1 load generator, sign-in, EXPLAIN, tables.
 
-The load generator is a small asyncio client (keep-alive connections, Content-Length and
-chunked bodies). It only ever connects to 127.0.0.1, runs for a fixed time and gives every
-request a timeout, so a benchmark always ends by itself.
+Each load test runs twice on the same 2 CPUs as the server:
+- the Python client, a small asyncio client (keep-alive connections, Content-Length and
+  chunked bodies), for the latency percentiles and the correctness checks (every status);
+- wrk (a native load generator, `apt-get install wrk`; scripts/bench.sh installs it), for the
+  throughput: it spends a few per cent of a CPU where the Python client takes about as much
+  as the server, so its req/s are the server's. Without wrk (or BENCH_WRK=0) the Python
+  client's req/s stand in.
+Both report the host's CPU split (user / system / idle, from /proc/stat) over their run and
+what the load generator itself used. They only ever connect to 127.0.0.1, run for a fixed
+time and give every request a timeout, so a benchmark always ends by itself.
 """
 
 import asyncio
 import http.client
 import math
+import os
 import re
+import resource
+import shutil
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -115,6 +126,161 @@ class _Connection:
         self.reader = self.writer = None
 
 
+# ---------------------------------------------------------------------------
+# Host CPU split (/proc/stat)
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CpuSplit:
+    """Where the host's CPU time went over a run, in per cent of all CPUs; `client` is the
+    share the load generator itself used."""
+
+    user: float
+    system: float
+    idle: float
+    other: float  # iowait, irq, softirq, steal
+    client: float = float("nan")
+
+    def text(self) -> str:
+        client = "" if math.isnan(self.client) else f" (client {self.client:.0f})"
+        return f"{self.user:.0f}/{self.system:.0f}/{self.idle:.0f}{client}"
+
+
+def cpu_times() -> list[int] | None:
+    """The aggregate `cpu` line of /proc/stat (jiffies), or None where there is none."""
+    try:
+        with open("/proc/stat") as f:
+            first = f.readline().split()
+    except OSError:
+        return None
+    return [int(v) for v in first[1:]] if first and first[0] == "cpu" else None
+
+
+def cpu_split(before, after, *, client_seconds: float = float("nan"), wall: float = 0.0):
+    """The CPU split between two `cpu_times()` samples (None without /proc/stat)."""
+    if not before or not after:
+        return None
+    delta = [b - a for a, b in zip(before, after, strict=False)]
+    total = sum(delta[:8]) or 1  # user nice system idle iowait irq softirq steal
+    user, nice, system, idle = delta[0], delta[1], delta[2], delta[3]
+    client = float("nan")
+    if wall > 0 and not math.isnan(client_seconds):
+        client = 100 * client_seconds / (wall * (os.cpu_count() or 1))
+    return CpuSplit(
+        user=100 * (user + nice) / total,
+        system=100 * system / total,
+        idle=100 * idle / total,
+        other=100 * (total - user - nice - system - idle) / total,
+        client=client,
+    )
+
+
+def _self_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+# ---------------------------------------------------------------------------
+# wrk
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class WrkResult:
+    rps: float
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx_3xx: int
+    socket_errors: int
+    cpu: CpuSplit | None = None
+
+
+def wrk_available() -> str | None:
+    """The wrk binary, unless BENCH_WRK=0 or it is not installed."""
+    if os.environ.get("BENCH_WRK", "1") in ("0", "false", "no"):
+        return None
+    return shutil.which("wrk")
+
+
+def _wrk_ms(text: str, label: str) -> float:
+    match = re.search(rf"^\s*{re.escape(label)}\s+([\d.]+)(us|ms|s)\b", text, re.M)
+    if not match:
+        return float("nan")
+    value, unit = float(match.group(1)), match.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+
+def wrk(target: Target, path: str, *, concurrency: int, duration: float, timeout: float = 30.0):
+    """Throughput of GET `path` from wrk (one thread, `concurrency` keep-alive connections,
+    the target's Host and Cookie headers), with the host CPU split over the run. None when
+    wrk is not available or failed."""
+    binary = wrk_available()
+    if binary is None:
+        return None
+    command = [
+        binary,
+        "--threads",
+        "1",
+        "--connections",
+        str(max(1, concurrency)),
+        "--duration",
+        f"{max(1, round(duration))}s",
+        "--timeout",
+        f"{max(1, round(timeout))}s",
+        "--latency",
+        "-H",
+        f"Host: {target.hostname}:{target.port}",
+        "-H",
+        "User-Agent: onramp-bench-wrk",
+        "-H",
+        "Accept-Encoding: identity",
+    ]
+    if target.cookie:
+        command += ["-H", f"Cookie: {target.cookie}"]
+    command.append(f"http://{LOOPBACK}:{target.port}{path}")
+    before, t0 = cpu_times(), time.perf_counter()
+    # The command is built here from fixed arguments and the bench's own target.
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603
+    try:
+        out, _ = proc.communicate(timeout=duration + timeout + 30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        log(f"wrk {path}: did not finish; throughput from the Python client")
+        return None
+    wall = time.perf_counter() - t0
+    after = cpu_times()
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # cumulative: take the delta below
+    text = out.decode("utf-8", "replace")
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    total = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", text)
+    if proc.returncode != 0 or not rps or not total:
+        log(f"wrk {path}: exit {proc.returncode}: {text.strip()[-300:]}")
+        return None
+    child = usage.ru_utime + usage.ru_stime
+    client = child - _WRK_CPU[0]
+    _WRK_CPU[0] = child
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    seconds = float(total.group(2)) * {"ms": 0.001, "s": 1.0, "m": 60.0}[total.group(3)]
+    return WrkResult(
+        rps=float(rps.group(1)),
+        requests=int(total.group(1)),
+        seconds=seconds,
+        p50_ms=_wrk_ms(text, "50%"),
+        p99_ms=_wrk_ms(text, "99%"),
+        non_2xx_3xx=int(non_2xx.group(1)) if non_2xx else 0,
+        socket_errors=sum(int(n) for n in sock.groups()) if sock else 0,
+        cpu=cpu_split(before, after, client_seconds=client, wall=wall),
+    )
+
+
+_WRK_CPU = [0.0]  # the children's CPU seconds so far (RUSAGE_CHILDREN only grows)
+
+
 @dataclass
 class LoadResult:
     path: str
@@ -124,14 +290,27 @@ class LoadResult:
     statuses: Counter = field(default_factory=Counter)
     errors: Counter = field(default_factory=Counter)
     body_bytes: int = 0
+    client_cpu: CpuSplit | None = None  # the host CPU split over the Python client's window
+    wrk: WrkResult | None = None  # the throughput run, when wrk is available
 
     @property
     def completed(self) -> int:
         return len(self.latencies)
 
     @property
-    def rps(self) -> float:
+    def client_rps(self) -> float:
+        """Requests per second of the Python client (which shares the server's CPUs)."""
         return self.completed / self.duration
+
+    @property
+    def rps(self) -> float:
+        """The throughput: wrk's when it ran, else the Python client's."""
+        return self.wrk.rps if self.wrk is not None else self.client_rps
+
+    @property
+    def cpu(self) -> CpuSplit | None:
+        """The host CPU split over the throughput run."""
+        return self.wrk.cpu if self.wrk is not None else self.client_cpu
 
     @property
     def failures(self) -> int:
@@ -153,6 +332,18 @@ async def _load(target, path, concurrency, warmup, duration, timeout) -> LoadRes
     window_start = start + warmup
     deadline = window_start + duration
     result = LoadResult(path=path, concurrency=concurrency, duration=duration)
+    sample: dict = {}
+
+    async def window() -> None:  # the CPU split over the measured window only
+        await asyncio.sleep(max(0.0, window_start - time.perf_counter()))
+        sample["before"], sample["self"] = cpu_times(), _self_cpu()
+        await asyncio.sleep(max(0.0, deadline - time.perf_counter()))
+        result.client_cpu = cpu_split(
+            sample["before"],
+            cpu_times(),
+            client_seconds=_self_cpu() - sample["self"],
+            wall=duration,
+        )
 
     async def worker():
         conn = _Connection(target, timeout)
@@ -176,13 +367,20 @@ async def _load(target, path, concurrency, warmup, duration, timeout) -> LoadRes
         finally:
             conn.close()
 
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(window(), *(worker() for _ in range(concurrency)))
     return result
 
 
 def load(target, path, *, concurrency, warmup, duration, timeout=30.0) -> LoadResult:
-    """GET `path` from `concurrency` keep-alive connections for warmup + duration seconds."""
-    return asyncio.run(_load(target, path, concurrency, warmup, duration, timeout))
+    """GET `path` from `concurrency` keep-alive connections: the Python client for warmup +
+    duration seconds (latencies, statuses), then wrk for `duration` seconds on the warm
+    server (throughput, `result.rps`), when it is installed."""
+    result = asyncio.run(_load(target, path, concurrency, warmup, duration, timeout))
+    result.wrk = wrk(target, path, concurrency=concurrency, duration=duration, timeout=timeout)
+    if result.wrk is not None and (result.wrk.non_2xx_3xx or result.wrk.socket_errors):
+        result.errors["wrk: non-2xx/3xx"] += result.wrk.non_2xx_3xx
+        result.errors["wrk: socket errors"] += result.wrk.socket_errors
+    return result
 
 
 def fetch(target: Target, path: str, timeout: float = 60.0) -> tuple[Response, float, float]:

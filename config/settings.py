@@ -291,6 +291,14 @@ CELERY_REDBEAT_LOCK_TIMEOUT = 60
 CELERY_BEAT_MAX_LOOP_INTERVAL = 5
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Queues: the default worker consumes "celery" (emails, sweeps, everything else); the
+# automatic stage move (the outbox kind onboarding.advance) is nudged on a queue of its own,
+# consumed by a worker of its own (`celery worker -Q advance`), so a backlog of emails never
+# delays a move. Routed per call (the outbox's one delivery task serves every kind, so a
+# CELERY_TASK_ROUTES entry by task name cannot tell them apart): apps/onboarding/tasks.py
+# registers the kind with queue=ONBOARDING_ADVANCE_QUEUE. Empty: the default queue.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+ONBOARDING_ADVANCE_QUEUE = env.str("ONBOARDING_ADVANCE_QUEUE", default="advance")
 # /healthz: 503 when a periodic job (sweep, reconcile, outbox) last ran longer ago than this
 # many seconds, or when more outbox messages than this have waited over five minutes.
 HEALTH_MAX_SWEEP_AGE = env.int("HEALTH_MAX_SWEEP_AGE", default=600)

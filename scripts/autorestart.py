@@ -1,4 +1,5 @@
-"""Run a command and restart it when a watched file changes (make run's Celery worker and beat).
+"""Run a command and restart it when a watched file changes (make run's Celery workers, one
+per queue, and beat: one instance of this script per process).
 
     python scripts/autorestart.py PATH [PATH...] -- COMMAND [ARGS...]
 

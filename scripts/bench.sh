@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # make bench: throwaway PostgreSQL + Redis on free ports, migrate, collectstatic, seed the
 # benchmark dataset (bench/dataset.py), start gunicorn on a free port, run the suites
-# (bench/run.py) next to a Celery worker (no beat), print the results and write them to
-# bench/results/latest.txt.
+# (bench/run.py) next to two Celery workers (the default queue, and "advance" for automatic
+# stage moves; no beat), print the results and write them to bench/results/latest.txt.
+# Throughput figures come from wrk (a native load generator, so the client does not take the
+# server's CPU; installed here with apt-get when missing and run as root), latency
+# percentiles and correctness checks from the Python client (bench/lib.py).
 # Everything listens on 127.0.0.1 and is stopped and deleted at the end.
 # Knobs: BENCH_SUITES=explorer,onboarding BENCH_CONCURRENCY=8 BENCH_WARMUP=2 BENCH_DURATION=8
 # BENCH_PARTNERS=100000. A quick check that every suite runs to the end (figures not comparable):
@@ -16,6 +19,7 @@ source scripts/services.sh
 BENCH_ROOT=""
 WEB_PID=""
 WORKER_PID=""
+ADVANCE_PID=""
 CHILD_PID=""
 STEP_TIMEOUT="${BENCH_STEP_TIMEOUT:-900}"   # seconds; no step should come near it on a quiet machine
 
@@ -38,6 +42,7 @@ cleanup() {
     _stop_pid "$CHILD_PID"
     _stop_pid "$WEB_PID"
     _stop_pid "$WORKER_PID"
+    _stop_pid "$ADVANCE_PID"
     if [[ -n "$BENCH_ROOT" && -d "$BENCH_ROOT" ]]; then
         pg_stop "$BENCH_ROOT/pg" >/dev/null 2>&1 || true
         redis_stop "$BENCH_ROOT/redis" >/dev/null 2>&1 || true
@@ -61,6 +66,14 @@ run() {
 }
 
 ensure_tools
+if ! command -v wrk >/dev/null 2>&1; then
+    if _is_root && command -v apt-get >/dev/null 2>&1; then
+        _apt_install wrk
+    else
+        step "wrk is not installed: throughput falls back to the Python client, which shares" \
+            "the server's CPU (install it with:  sudo apt-get install -y wrk)"
+    fi
+fi
 
 BENCH_ROOT="$(mktemp -d /tmp/onramp-bench.XXXXXXXX)"
 chmod 711 "$BENCH_ROOT"   # the postgres user must traverse into pg/
@@ -99,12 +112,16 @@ step "gunicorn on 127.0.0.1:$WEB_PORT (2 workers x 2 threads)"
     --log-level warning --error-logfile "$BENCH_ROOT/gunicorn.log" &
 WEB_PID=$!
 
-# The onboarding suite measures auto-advance through this worker. No beat: its 60 s
-# reconciliation pass would move partners too.
-step "celery worker (concurrency 2, no beat)"
-.venv/bin/celery -A config worker -l WARNING --concurrency 2 \
+# The onboarding suite measures auto-advance through the "advance" worker (its own queue, as
+# in make run and compose), the applications suite the e-mails through the default one. No
+# beat: its 60 s reconciliation pass would move partners too.
+step "celery workers: default queue (concurrency 2) and advance (concurrency 2), no beat"
+.venv/bin/celery -A config worker -l WARNING --concurrency 2 -Q celery -n celery@%h \
     >"$BENCH_ROOT/celery.log" 2>&1 &
 WORKER_PID=$!
+.venv/bin/celery -A config worker -l WARNING --concurrency 2 -Q advance -n advance@%h \
+    >"$BENCH_ROOT/celery-advance.log" 2>&1 &
+ADVANCE_PID=$!
 
 rc=0
 run .venv/bin/python bench/run.py measure --state "$STATE" --port "$WEB_PORT" || rc=$?
@@ -113,6 +130,8 @@ if [[ "$rc" -ne 0 ]]; then
     tail -n 40 "$BENCH_ROOT/gunicorn.log" >&2 2>/dev/null || true
     step "last lines of the celery worker log:"
     tail -n 40 "$BENCH_ROOT/celery.log" >&2 2>/dev/null || true
+    step "last lines of the advance worker log:"
+    tail -n 20 "$BENCH_ROOT/celery-advance.log" >&2 2>/dev/null || true
 fi
 cleanup
 exit "$rc"

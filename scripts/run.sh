@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # make run: local PostgreSQL + Redis, migrate, seed (idempotent: it only adds what is missing),
-# then Django's development server + Celery worker + Celery beat. Code changes reload: runserver
-# reloads the web process itself; scripts/autorestart.py restarts the worker (apps/, config/,
-# templates/) and beat (config/), and supervises both: one that exits (beat after a Redis error)
-# is started again with a growing pause. Ctrl-C (or the web server or a watcher exiting) stops
+# then Django's development server + two Celery workers (the default queue, and "advance" for
+# automatic stage moves) + Celery beat. Code changes reload: runserver reloads the web process
+# itself; scripts/autorestart.py restarts the workers (apps/, config/, templates/) and beat
+# (config/), and supervises each: one that exits (beat after a Redis error) is started again
+# with a growing pause. Ctrl-C (or the web server or a watcher exiting) stops
 # everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,7 +38,7 @@ cleanup() {
         wait "$pid" 2>/dev/null || true
     done
     dev_services_stop
-    _log "stopped web, worker, beat, PostgreSQL and Redis"
+    _log "stopped web, workers, beat, PostgreSQL and Redis"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -53,8 +54,13 @@ dev_env
 
 .venv/bin/python manage.py runserver 127.0.0.1:8000 &
 PIDS+=("$!")
+# Two workers: the default queue (emails, sweeps, ...) and the automatic stage moves on their
+# own queue, so a backlog of emails never delays a move (config/settings.py, "Queues").
 .venv/bin/python scripts/autorestart.py apps config templates -- \
-    .venv/bin/celery -A config worker -l info --concurrency 2 &
+    .venv/bin/celery -A config worker -l info --concurrency 2 -Q celery -n celery@%h &
+PIDS+=("$!")
+.venv/bin/python scripts/autorestart.py apps config templates -- \
+    .venv/bin/celery -A config worker -l info --concurrency 1 -Q advance -n advance@%h &
 PIDS+=("$!")
 .venv/bin/python scripts/autorestart.py config -- .venv/bin/celery -A config beat -l info &
 PIDS+=("$!")
@@ -73,7 +79,7 @@ cat <<BANNER
        admin@globex.test        program admin
 
    Outgoing mail is written to .local/mail/
-   Code changes reload the web server and restart the worker and beat;
+   Code changes reload the web server and restart the workers and beat;
    after adding a migration, run "make migrate" in another terminal.
    PostgreSQL 127.0.0.1:$DEV_PG_PORT, Redis 127.0.0.1:$DEV_REDIS_PORT
    Press Ctrl-C to stop everything.

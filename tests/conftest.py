@@ -240,6 +240,8 @@ class WorkerProcess:
                 "--without-heartbeat",
                 "--without-mingle",
                 "--without-gossip",
+                "-Q",
+                "celery,advance",  # the default queue and auto-advance's (settings.py)
                 "-l",
                 "WARNING",
             ],

@@ -1,5 +1,8 @@
 """Reads of the applications app. Every function takes the tenant and filters by it."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
@@ -25,8 +28,28 @@ def program_settings_get(*, tenant) -> ProgramSettings:
     return row if row is not None else ProgramSettings(tenant=tenant)
 
 
+# The settings a decision has already read (see `program_settings_in_hand`).
+_settings_in_hand: ContextVar[ProgramSettings | None] = ContextVar(
+    "program_settings_in_hand", default=None
+)
+
+
+@contextmanager
+def program_settings_in_hand(settings: ProgramSettings) -> Iterator[None]:
+    """Inside, the free-mail checks of lower layers (a partner domain being added) use these
+    settings instead of reading them again: one read per decision."""
+    token = _settings_in_hand.set(settings)
+    try:
+        yield
+    finally:
+        _settings_in_hand.reset(token)
+
+
 def program_free_mail_domains(tenant) -> list[str]:
     """The program's own free-mail domains (its settings), for apps/core/emaildomains.py."""
+    known = _settings_in_hand.get()
+    if known is not None and known.tenant_id == tenant.pk:
+        return list(known.public_mail_domains or [])
     return list(
         ProgramSettings.objects.filter(tenant=tenant)
         .values_list("public_mail_domains", flat=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from django_scopes import scope
@@ -75,7 +76,13 @@ def nudge_sweep_task(tenant_id: int) -> int:
         return nudge_sweep(tenant=tenant)
 
 
-# The automatic move may later get a queue of its own ("advance", issue 15): outbox_register
-# takes queue=.
-outbox_register(ADVANCE_KIND, enrollment_advance_handle, label=_("Automatic stage move"))
+# The automatic move is nudged on a queue of its own ("advance" by default), which a worker of
+# its own consumes (`celery worker -Q advance`: make run, compose, the bench), so emails on the
+# default queue never delay a move. A lost nudge is delivered by the outbox sweep on any worker.
+outbox_register(
+    ADVANCE_KIND,
+    enrollment_advance_handle,
+    queue=settings.ONBOARDING_ADVANCE_QUEUE or None,
+    label=_("Automatic stage move"),
+)
 outbox_register(DIGEST_KIND, approval_digest_handle, label=_("Approval digest"))

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +42,12 @@ SWEEP_BATCH = 100
 SWEEP_BUDGET_SECONDS = 40.0
 # Delivered rows are kept this long (for the chaos checker and support), then deleted.
 DELIVERED_RETENTION = timedelta(days=7)
+
+
+# The messages of the innermost open `outbox_batch`, waiting for its single INSERT.
+_batch: ContextVar[list[tuple[OutboxMessage, OutboxKind]] | None] = ContextVar(
+    "outbox_batch", default=None
+)
 
 
 class OutboxError(Exception):
@@ -87,6 +96,10 @@ def outbox_enqueue(
         created_at=now,
         dedupe_key=dedupe_key,
     )
+    batch = _batch.get()
+    if dedupe_key is None and batch is not None:
+        batch.append((message, entry))  # written (and its pk set) when the batch closes
+        return message
     if dedupe_key is None:
         message.save(force_insert=True)
     else:
@@ -98,6 +111,38 @@ def outbox_enqueue(
     if due <= now:
         _nudge_on_commit(message_id=message.pk, entry=entry)
     return message
+
+
+@contextmanager
+def outbox_batch() -> Iterator[None]:
+    """Write the messages enqueued inside (those without a `dedupe_key`) in one INSERT when
+    the block ends without an exception, each nudged after the commit as `outbox_enqueue`
+    does; an exception discards them. Use it inside the business transaction (a decision
+    writes its emails, notifications and auto-advance requests together).
+
+    Batches nest: an inner batch hands its messages to the outer one, or drops them when
+    it ends with an exception. So wrap in an inner batch any savepoint whose failure the
+    code catches, and the messages of the rolled-back work are never written.
+    A batched message has no pk until the outermost batch closes.
+    """
+    parent = _batch.get()
+    mine: list[tuple[OutboxMessage, OutboxKind]] = []
+    token = _batch.set(mine)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if parent is not None:
+        parent.extend(mine)
+    elif mine:
+        _batch_write(mine)
+
+
+def _batch_write(batch: list[tuple[OutboxMessage, OutboxKind]]) -> None:
+    OutboxMessage.objects.bulk_create([message for message, _entry in batch])
+    for message, entry in batch:
+        if message.next_attempt_at <= message.created_at:  # due when enqueued
+            _nudge_on_commit(message_id=message.pk, entry=entry)
 
 
 def outbox_enqueue_many(

@@ -22,16 +22,21 @@ from apps.applications.models import (
     DecisionRule,
     ProgramSettings,
 )
-from apps.applications.selectors import partner_admins_of, program_settings_get
+from apps.applications.selectors import (
+    partner_admins_of,
+    program_settings_get,
+    program_settings_in_hand,
+)
 from apps.applications.services.after_commit import pending_changed, send_after_commit
 from apps.applications.services.errors import ApplicationError, InvalidTransition
 from apps.applications.services.program import cam_for_new_partner
 from apps.applications.services.transitions import lock_application, require
-from apps.audit.services import audit_record
-from apps.core.emaildomains import is_free_mail
+from apps.audit.services import AuditEntry, audit_record, audit_record_many
+from apps.core.emaildomains import domain_and_parents, is_free_mail, normalise_domain
 from apps.notifications.services import notification_create
 from apps.onboarding.services.enrollment import partner_enroll
 from apps.onboarding.services.errors import OnboardingError
+from apps.outbox.services import outbox_batch
 from apps.partners.models import PartnerAccount, PartnerDomain, PartnerType, PartnerUser
 from apps.partners.services import (
     PartnerError,
@@ -90,12 +95,42 @@ def application_decide(*, tenant, application_id: int, actor=None) -> Decision:
     leaves the application pending with a note, instead of failing the confirmation.
     """
     application = lock_application(tenant=tenant, application_id=application_id)
+    decision = application_decide_locked(tenant=tenant, application=application, actor=actor)
+    if decision.outcome == S.APPROVED:
+        pending_changed(tenant_id=tenant.pk)
+    return decision
+
+
+# What a decision may change on the application row (restored when an approval fails).
+_DECISION_FIELDS = (
+    "status",
+    "decided_by",
+    "decided_at",
+    "decided_via",
+    "decision_reason",
+    "partner_account",
+)
+
+
+def application_decide_locked(
+    *,
+    tenant,
+    application: Application,
+    actor=None,
+    changed: tuple[str, ...] = (),
+    audit: tuple[AuditEntry, ...] = (),
+) -> Decision:
+    """`application_decide` for a row the caller has locked in its transaction (the
+    confirmation), in as few queries as the decision allows: the settings are read once,
+    the row is written once (with the caller's `changed` fields, e.g. the confirmation),
+    the audit events (the caller's `audit` first) go in one INSERT and the emails,
+    notifications and other outbox messages in another."""
     if application.status != S.PENDING or application.rule:
         raise InvalidTransition("This application has already been through the decision.")
     settings = program_settings_get(tenant=tenant)
     domain = application.email_domain
     matched = None
-    if is_free_mail(domain, tenant=tenant):
+    if _free_mail(domain, settings):
         # Free mail (the maintained list, or the program's additions) never matches, even
         # a domain an account holds from before the list knew it.
         kind = PUBLIC
@@ -115,38 +150,84 @@ def application_decide(*, tenant, application_id: int, actor=None) -> Decision:
     )
     application.rule = rule
     application.matched_account = matched
-    application.save(update_fields=["rule", "matched_account", "updated_at"])
+    fields = [*changed, "rule", "matched_account"]
+    entries = list(audit)
 
     note = ""
-    if outcome == S.APPROVED:
-        try:
-            with transaction.atomic():
-                _approve(
-                    tenant=tenant,
-                    actor=actor,
-                    application=application,
-                    partner_type=application.partner_type,
-                    via=DecidedVia.AUTO,
-                    settings=settings,
+    with outbox_batch(), program_settings_in_hand(settings):
+        if outcome == S.APPROVED:
+            before = {name: getattr(application, name) for name in _DECISION_FIELDS}
+            approved: list[AuditEntry] = []
+            try:
+                # An approval refused half-way is rolled back with its outbox messages.
+                with outbox_batch(), transaction.atomic():
+                    _approve(
+                        tenant=tenant,
+                        actor=actor,
+                        application=application,
+                        partner_type=application.partner_type,
+                        via=DecidedVia.AUTO,
+                        settings=settings,
+                        deferred=approved,
+                        domain_free=kind == UNMATCHED and settings.domain_matching,
+                    )
+                fields += _DECISION_FIELDS
+                entries += approved
+            except ApplicationError as exc:
+                for name, value in before.items():
+                    setattr(application, name, value)
+                note = f"Not approved automatically: {exc}"[:300]
+                application.review_note = note
+                fields.append("review_note")
+                outcome = S.PENDING
+        application.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
+        if outcome == S.PENDING:
+            entries.append(
+                _entry(
+                    application,
+                    verbs.APPLICATION_QUEUED,
+                    partner_id=matched.pk if matched else None,
+                    data={
+                        "rule": rule,
+                        "matched": matched.name if matched else None,
+                        "note": note or None,
+                    },
                 )
-            return Decision(application, S.APPROVED, rule, matched)
-        except ApplicationError as exc:
-            application.refresh_from_db()
-            note = f"Not approved automatically: {exc}"[:300]
-            application.review_note = note
-            application.save(update_fields=["review_note", "updated_at"])
-            outcome = S.PENDING
-    audit_record(
-        tenant=tenant,
-        actor=actor,
-        verb=verbs.APPLICATION_QUEUED,
-        target=application,
-        partner_id=matched.pk if matched else None,
-        data={"rule": rule, "matched": matched.name if matched else None, "note": note or None},
-    )
-    if matched is not None:
-        _notify_team_request(tenant=tenant, application=application, account=matched)
+            )
+        audit_record_many(actor=actor, entries=entries)
+        if outcome == S.PENDING and matched is not None:
+            _notify_team_request(tenant=tenant, application=application, account=matched)
     return Decision(application, outcome, rule, matched, note)
+
+
+def _free_mail(domain: str, settings: ProgramSettings) -> bool:
+    """`is_free_mail` for the program, with its additions from the settings in hand."""
+    if is_free_mail(domain):
+        return True
+    extra = {normalise_domain(d) for d in settings.public_mail_domains or () if d}
+    return bool(extra) and any(d in extra for d in domain_and_parents(domain))
+
+
+def confirmation_entry(application: Application, *, by: str) -> AuditEntry:
+    """The audit event of a confirmation (by "email" link or "invitation")."""
+    return _entry(
+        application,
+        verbs.APPLICATION_CONFIRMED,
+        data={"from": S.UNCONFIRMED, "to": S.PENDING, "by": by},
+    )
+
+
+def _entry(application: Application, verb: str, *, partner_id=None, data=None) -> AuditEntry:
+    """The audit event of a change to `application`, for `audit_record_many`."""
+    return AuditEntry(
+        tenant_id=application.tenant_id,
+        verb=verb,
+        target_type=application._meta.label_lower,
+        target_id=application.pk,
+        target_label=str(application),
+        partner_id=partner_id,
+        data=data or {},
+    )
 
 
 def _notify_team_request(*, tenant, application: Application, account: PartnerAccount) -> None:
@@ -160,8 +241,20 @@ def _notify_team_request(*, tenant, application: Application, account: PartnerAc
         )
 
 
-def _record(application: Application, *, status: str, actor, via: str, account=None, reason=""):
-    pending_changed(tenant_id=application.tenant_id)
+def _record(
+    application: Application,
+    *,
+    status: str,
+    actor,
+    via: str,
+    account=None,
+    reason="",
+    save: bool = True,
+):
+    """Set the decision on the row; `save=False` when the caller writes the row itself
+    (and has cleared the pending count already)."""
+    if save:
+        pending_changed(tenant_id=application.tenant_id)
     application.status = status
     application.decided_by = actor
     application.decided_at = timezone.now()
@@ -171,7 +264,8 @@ def _record(application: Application, *, status: str, actor, via: str, account=N
     if account is not None:
         application.partner_account = account
         fields.append("partner_account")
-    application.save(update_fields=[*fields, "updated_at"])
+    if save:
+        application.save(update_fields=[*fields, "updated_at"])
 
 
 def _approve(
@@ -182,69 +276,89 @@ def _approve(
     partner_type: PartnerType,
     via: str,
     settings: ProgramSettings | None = None,
+    deferred: list[AuditEntry] | None = None,
+    domain_free: bool = False,
 ) -> PartnerAccount:
     """A new, active partner account with the applicant as its first partner admin,
-    its email domain (unless public or owned), its pipeline, and a CAM."""
+    its email domain (unless public or owned), its pipeline, and a CAM.
+
+    `deferred`: the caller saves the application and records the approval's audit event
+    (appended here) itself, with the rest of its decision. `domain_free`: the caller has
+    just looked the domain up in this transaction and found no account holding it."""
     before = application.status
     target = require(application, "approve")
     if partner_type.tenant_id != tenant.pk:
         raise ApplicationError("Unknown partner type.")
     settings = settings or program_settings_get(tenant=tenant)
-    cam = cam_for_new_partner(tenant=tenant, settings=settings, country=application.country)
-    try:
-        account = partner_account_create(
-            tenant=tenant,
-            actor=actor,
-            name=application.company,
-            partner_type=partner_type,
-            country=application.country,
-            region=region_for(application.country),
-            website=application.website,
-            cam=cam,
-        )
-    except PartnerError as exc:
-        raise ApplicationError(str(exc)) from exc
-    domain = application.email_domain
-    if (
-        not is_free_mail(domain, tenant=tenant)
-        and not PartnerDomain.objects.filter(tenant=tenant, domain=domain).exists()
-    ):
-        # Taken by a concurrent approval, or not a domain we can own: the account keeps none.
-        with contextlib.suppress(PartnerError):
-            partner_domain_add(tenant=tenant, actor=actor, account=account, domain=domain)
-    try:
-        partner_user_add(
-            tenant=tenant,
-            actor=actor,
-            account=account,
-            email=application.email,
-            role=Role.PARTNER_ADMIN,
-            first_name=application.first_name,
-            last_name=application.last_name,
-        )
-    except PartnerError as exc:
-        raise ApplicationError(str(exc)) from exc
-    try:
-        enrollment = partner_enroll(tenant=tenant, actor=actor, account=account)
-    except OnboardingError as exc:
-        raise ApplicationError(str(exc)) from exc
-    _record(application, status=target, actor=actor, via=via, account=account)
-    audit_record(
-        tenant=tenant,
+    with program_settings_in_hand(settings):
+        cam = cam_for_new_partner(tenant=tenant, settings=settings, country=application.country)
+        try:
+            account = partner_account_create(
+                tenant=tenant,
+                actor=actor,
+                name=application.company,
+                partner_type=partner_type,
+                country=application.country,
+                region=region_for(application.country),
+                website=application.website,
+                cam=cam,
+            )
+        except PartnerError as exc:
+            raise ApplicationError(str(exc)) from exc
+        domain = application.email_domain
+        if not _free_mail(domain, settings) and (
+            domain_free or not PartnerDomain.objects.filter(tenant=tenant, domain=domain).exists()
+        ):
+            # Taken by a concurrent approval, or not a domain we can own: the account keeps
+            # none.
+            with contextlib.suppress(PartnerError):
+                partner_domain_add(tenant=tenant, actor=actor, account=account, domain=domain)
+        try:
+            partner_user_add(
+                tenant=tenant,
+                actor=actor,
+                account=account,
+                email=application.email,
+                role=Role.PARTNER_ADMIN,
+                first_name=application.first_name,
+                last_name=application.last_name,
+            )
+        except PartnerError as exc:
+            raise ApplicationError(str(exc)) from exc
+        try:
+            enrollment = partner_enroll(tenant=tenant, actor=actor, account=account)
+        except OnboardingError as exc:
+            raise ApplicationError(str(exc)) from exc
+    data = {
+        "from": before,
+        "to": target,
+        "via": via,
+        "partner": account.name,
+        "type": partner_type.name,
+        "cam": cam.email if cam else None,
+        "pipeline": enrollment.pipeline.name if enrollment else None,
+    }
+    _record(
+        application,
+        status=target,
         actor=actor,
-        verb=verbs.APPLICATION_APPROVED,
-        target=application,
-        partner_id=account.pk,
-        data={
-            "from": before,
-            "to": target,
-            "via": via,
-            "partner": account.name,
-            "type": partner_type.name,
-            "cam": cam.email if cam else None,
-            "pipeline": enrollment.pipeline.name if enrollment else None,
-        },
+        via=via,
+        account=account,
+        save=deferred is None,
     )
+    if deferred is None:
+        audit_record(
+            tenant=tenant,
+            actor=actor,
+            verb=verbs.APPLICATION_APPROVED,
+            target=application,
+            partner_id=account.pk,
+            data=data,
+        )
+    else:
+        deferred.append(
+            _entry(application, verbs.APPLICATION_APPROVED, partner_id=account.pk, data=data)
+        )
     send_after_commit(tenant=tenant, kind="approved", application_id=application.pk)
     return account
 
@@ -253,6 +367,21 @@ def _add(*, tenant, actor, application: Application, account: PartnerAccount, vi
     """The applicant becomes a partner user of an existing account: the user and the email."""
     before = application.status
     target = require(application, "add")
+    with outbox_batch():
+        _add_user(tenant=tenant, actor=actor, application=application, account=account)
+        _record(application, status=target, actor=actor, via=via, account=account)
+        audit_record(
+            tenant=tenant,
+            actor=actor,
+            verb=verbs.APPLICATION_ADDED,
+            target=application,
+            partner_id=account.pk,
+            data={"from": before, "to": target, "via": via, "partner": account.name},
+        )
+        send_after_commit(tenant=tenant, kind="added", application_id=application.pk)
+
+
+def _add_user(*, tenant, actor, application: Application, account: PartnerAccount) -> None:
     try:
         partner_user_add(
             tenant=tenant,
@@ -265,16 +394,6 @@ def _add(*, tenant, actor, application: Application, account: PartnerAccount, vi
         )
     except PartnerError as exc:
         raise ApplicationError(str(exc)) from exc
-    _record(application, status=target, actor=actor, via=via, account=account)
-    audit_record(
-        tenant=tenant,
-        actor=actor,
-        verb=verbs.APPLICATION_ADDED,
-        target=application,
-        partner_id=account.pk,
-        data={"from": before, "to": target, "via": via, "partner": account.name},
-    )
-    send_after_commit(tenant=tenant, kind="added", application_id=application.pk)
 
 
 # --- The console (CAMs and program admins) ------------------------------------------------
@@ -289,13 +408,14 @@ def application_approve(
     require(application, "approve")
     if partner_type is None:
         partner_type = PartnerType.objects.get(tenant=tenant, pk=application.partner_type_id)
-    _approve(
-        tenant=tenant,
-        actor=actor,
-        application=application,
-        partner_type=partner_type,
-        via=DecidedVia.CONSOLE,
-    )
+    with outbox_batch():  # the approval's emails and notifications: one INSERT
+        _approve(
+            tenant=tenant,
+            actor=actor,
+            application=application,
+            partner_type=partner_type,
+            via=DecidedVia.CONSOLE,
+        )
     return application
 
 

@@ -19,7 +19,11 @@ from apps.applications.models import (
 )
 from apps.applications.selectors import is_member
 from apps.applications.services.after_commit import pending_changed, send_after_commit
-from apps.applications.services.decisions import Decision, application_decide
+from apps.applications.services.decisions import (
+    Decision,
+    application_decide_locked,
+    confirmation_entry,
+)
 from apps.applications.services.errors import ApplicationError
 from apps.applications.services.transitions import INVITATION_TRANSITIONS, TRANSITIONS
 from apps.applications.tokens import (
@@ -29,7 +33,7 @@ from apps.applications.tokens import (
     TokenInvalid,
     token_read,
 )
-from apps.audit.services import audit_record
+from apps.audit.services import AuditEntry, audit_record
 from apps.partners.models import PartnerType
 
 S = ApplicationStatus
@@ -143,16 +147,14 @@ def application_submit(
             setattr(application, name, value)
         application.submitted_ip = ip or None
         application.save(update_fields=[*values, "submitted_ip", "updated_at"])
-    audit_record(
-        tenant=tenant,
-        actor=None,
-        verb=verbs.APPLICATION_RECEIVED if created else verbs.APPLICATION_UPDATED,
-        target=application,
-        data={"source": application.source, "email": email},
-    )
-    if email_verified:
-        decision = _confirm_now(tenant=tenant, application=application)
+    received = {
+        "verb": verbs.APPLICATION_RECEIVED if created else verbs.APPLICATION_UPDATED,
+        "data": {"source": application.source, "email": email},
+    }
+    if email_verified:  # its audit event goes with the decision's, in one INSERT
+        decision = _confirm_now(tenant=tenant, application=application, received=received)
         return Submission(NEW if created else UPDATED, decision.application, decision)
+    audit_record(tenant=tenant, actor=None, target=application, **received)
     send_after_commit(tenant=tenant, kind="confirm", application_id=application.pk)
     return Submission(NEW if created else UPDATED, application)
 
@@ -174,21 +176,31 @@ def _invitation_accept(*, tenant, invitation: Invitation) -> None:
     )
 
 
-def _confirm_now(*, tenant, application: Application) -> Decision:
+def _confirm_now(*, tenant, application: Application, received: dict) -> Decision:
+    """The invited address confirmed by its link: confirm and decide, on the row this
+    transaction holds (created or locked by `application_submit`)."""
     sources, target = TRANSITIONS["confirm"]
-    now = timezone.now()
-    Application.objects.filter(tenant=tenant, pk=application.pk, status__in=sources).update(
-        status=target, confirmed_at=now, confirm_token_hash=None, updated_at=now
-    )
+    if application.status not in sources:  # pragma: no cover - submit only reopens these
+        raise ApplicationError("This application has already been confirmed.")
+    application.status = target
+    application.confirmed_at = timezone.now()
+    application.confirm_token_hash = None
     pending_changed(tenant_id=tenant.pk)
-    audit_record(
+    return application_decide_locked(
         tenant=tenant,
-        actor=None,
-        verb=verbs.APPLICATION_CONFIRMED,
-        target=application,
-        data={"from": S.UNCONFIRMED, "to": target, "by": "invitation"},
+        application=application,
+        changed=("status", "confirmed_at", "confirm_token_hash"),
+        audit=(
+            AuditEntry(
+                tenant_id=tenant.pk,
+                target_type=application._meta.label_lower,
+                target_id=application.pk,
+                target_label=str(application),
+                **received,
+            ),
+            confirmation_entry(application, by="invitation"),
+        ),
     )
-    return application_decide(tenant=tenant, application_id=application.pk)
 
 
 # What a confirmation link found.
@@ -209,8 +221,9 @@ class Confirmation:
 def application_confirm(*, tenant, token: str) -> Confirmation:
     """The prospect clicked the link: confirm once, then decide (DOMAIN §3).
 
-    The confirmation is one conditional UPDATE (still unconfirmed, not expired), so a
-    replayed or double-clicked link changes nothing the second time.
+    The row is locked first, so a replayed or double-clicked link waits for the first
+    click's transaction and then finds the application confirmed: nothing changes the
+    second time. The confirmation and the decision are written in one UPDATE.
     """
     try:
         digest = token_read(token, salt=CONFIRM_SALT, ttl=CONFIRM_TTL)
@@ -220,33 +233,28 @@ def application_confirm(*, tenant, token: str) -> Confirmation:
         return Confirmation(INVALID)
     sources, target = TRANSITIONS["confirm"]
     now = timezone.now()
-    confirmed = Application.objects.filter(
-        tenant=tenant,
-        confirm_token_hash=digest,
-        status__in=sources,
-        confirmed_at__isnull=True,
-        confirm_expires_at__gt=now,
-    ).update(status=target, confirmed_at=now, updated_at=now)
     application = (
-        Application.objects.filter(tenant=tenant, confirm_token_hash=digest)
+        Application.objects.select_for_update(of=("self",))
+        .filter(tenant=tenant, confirm_token_hash=digest)
         .select_related("partner_type")
         .first()
     )
     if application is None:
         return Confirmation(INVALID)
-    if not confirmed:
-        if application.confirmed_at is not None:
-            return Confirmation(ALREADY_CONFIRMED, application)
+    if application.confirmed_at is not None:
+        return Confirmation(ALREADY_CONFIRMED, application)
+    expires = application.confirm_expires_at
+    if application.status not in sources or expires is None or expires <= now:
         return Confirmation(EXPIRED, application)
+    application.status = target
+    application.confirmed_at = now
     pending_changed(tenant_id=tenant.pk)
-    audit_record(
+    decision = application_decide_locked(
         tenant=tenant,
-        actor=None,
-        verb=verbs.APPLICATION_CONFIRMED,
-        target=application,
-        data={"from": S.UNCONFIRMED, "to": target, "by": "email"},
+        application=application,
+        changed=("status", "confirmed_at"),
+        audit=(confirmation_entry(application, by="email"),),
     )
-    decision = application_decide(tenant=tenant, application_id=application.pk)
     return Confirmation(CONFIRMED, decision.application, decision)
 
 

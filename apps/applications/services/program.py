@@ -105,7 +105,11 @@ def cam_for_new_partner(*, tenant, settings: ProgramSettings, country: str):
         [CamRotation(tenant=tenant, user_id=uid) for uid in user_ids], ignore_conflicts=True
     )
     order = (F("last_assigned_at").asc(nulls_first=True), "assigned_count", "user_id")
-    candidates = CamRotation.objects.filter(tenant=tenant, user_id__in=user_ids).order_by(*order)
+    candidates = (
+        CamRotation.objects.filter(tenant=tenant, user_id__in=user_ids)
+        .select_related("user")  # the CAM comes with the row: no second read
+        .order_by(*order)
+    )
     row = candidates.select_for_update(of=("self",), skip_locked=True).first()
     if row is None:  # every CAM is being assigned right now: wait for the first
         row = candidates.select_for_update(of=("self",)).first()
