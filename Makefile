@@ -10,12 +10,13 @@ export PYTEST_ARGS
 # virtualenv under .local/uv-venv made with python3 -m venv (python3-venv via apt-get as root).
 UV = bash scripts/services.sh uv
 
-.PHONY: help uv sync lock hooks run test bench lint fmt migrate shell stop
+.PHONY: help uv sync lock hooks run test bench chaos lint fmt migrate shell stop
 
 help:
 	@echo "make run      PostgreSQL + Redis + migrate + demo data + web/worker/beat on http://acme.localhost:8000/"
 	@echo "make test     full test suite on throwaway PostgreSQL/Redis (PYTEST_ARGS=\"-k foo\" to filter)"
 	@echo "make bench    benchmarks (scripts/bench.sh)"
+	@echo "make chaos    kill matrix: faults under load, then no loss/duplicate (CHAOS_QUICK=1: short)"
 	@echo "make lint     ruff check, ruff format --check, djlint, django-upgrade, mypy (scripts/lint.sh)"
 	@echo "make fmt      ruff --fix + ruff format"
 	@echo "make lock     re-lock uv.lock after editing pyproject.toml"
@@ -48,6 +49,10 @@ bench: uv
 	else \
 		echo "No benchmarks yet (scripts/bench.sh does not exist)."; \
 	fi
+
+# The kill matrix (issue 14): about 35 minutes; CHAOS_QUICK=1 for a short run (scripts/chaos.sh).
+chaos: uv
+	bash scripts/chaos.sh
 
 lint: sync
 	bash scripts/lint.sh

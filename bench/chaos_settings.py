@@ -1,0 +1,6 @@
+"""Settings of the `make chaos` stack: the product's, with the SMTP backend that stamps each
+email with the outbox row that sent it (bench/chaos_mail.py)."""
+
+from config.settings import *  # noqa: F403
+
+EMAIL_BACKEND = "bench.chaos_mail.OutboxIdSMTPBackend"
