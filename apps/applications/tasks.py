@@ -36,12 +36,21 @@ def team_invitation_email_handle(*, tenant: Any, payload: dict[str, Any]) -> Non
     )
 
 
-outbox_register("applications.email", application_email_handle, label=_("Email to an applicant"))
 outbox_register(
-    "applications.invitation_email", invitation_email_handle, label=_("Invitation to apply")
+    "applications.email",
+    application_email_handle,
+    label=_("Email to an applicant"),
+    sends_outside=True,
+)
+outbox_register(
+    "applications.invitation_email",
+    invitation_email_handle,
+    label=_("Invitation to apply"),
+    sends_outside=True,
 )
 outbox_register(
     "applications.team_invitation_email",
     team_invitation_email_handle,
     label=_("Partner team invitation"),
+    sends_outside=True,
 )

@@ -25,10 +25,16 @@ def staff_invitation_email_handle(*, tenant: Any, payload: dict[str, Any]) -> No
 
 
 outbox_register(
-    "home.program_admin_email", program_admin_email_handle, label=_("Welcome to a program admin")
+    "home.program_admin_email",
+    program_admin_email_handle,
+    label=_("Welcome to a program admin"),
+    sends_outside=True,
 )
 outbox_register(
-    "home.staff_invitation_email", staff_invitation_email_handle, label=_("Staff invitation")
+    "home.staff_invitation_email",
+    staff_invitation_email_handle,
+    label=_("Staff invitation"),
+    sends_outside=True,
 )
 
 

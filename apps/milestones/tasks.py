@@ -82,4 +82,4 @@ def alert_digest_handle(*, tenant: Tenant, payload: dict[str, Any]) -> None:
     alert_digest_send_task(tenant.pk, payload["user_id"])
 
 
-outbox_register(ALERT_DIGEST_KIND, alert_digest_handle, label=_("Alert digest"))
+outbox_register(ALERT_DIGEST_KIND, alert_digest_handle, label=_("Alert digest"), sends_outside=True)

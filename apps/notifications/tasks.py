@@ -27,4 +27,5 @@ outbox_register(
     notification_email_handle,
     on_give_up=notification_email_given_up,
     label=_("Notification email"),
+    sends_outside=True,
 )

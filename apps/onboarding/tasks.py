@@ -85,4 +85,4 @@ outbox_register(
     queue=settings.ONBOARDING_ADVANCE_QUEUE or None,
     label=_("Automatic stage move"),
 )
-outbox_register(DIGEST_KIND, approval_digest_handle, label=_("Approval digest"))
+outbox_register(DIGEST_KIND, approval_digest_handle, label=_("Approval digest"), sends_outside=True)

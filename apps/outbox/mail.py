@@ -73,4 +73,6 @@ def mail_redact(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def mail_handlers_register() -> None:
-    outbox_register(MAIL_KIND, mail_deliver, redact=mail_redact, label=_("Sign-in email"))
+    outbox_register(
+        MAIL_KIND, mail_deliver, redact=mail_redact, label=_("Sign-in email"), sends_outside=True
+    )

@@ -28,6 +28,11 @@ class OutboxKind:
     on_give_up: GiveUpHook | None = None
     redact: Redact | None = None
     label: Any = ""  # shown in the console (a lazy translation); the kind when empty
+    # The handler acts outside the database (an email handed to the SMTP server): once it
+    # returned, the message counts as delivered even if recording that fails at first (the
+    # record is retried rather than the send). Database-only handlers leave it False: if
+    # their transaction does not commit, nothing happened and the message is retried.
+    sends_outside: bool = False
 
 
 HANDLERS: dict[str, OutboxKind] = {}
@@ -41,6 +46,7 @@ def outbox_register(
     on_give_up: GiveUpHook | None = None,
     redact: Redact | None = None,
     label: Any = "",
+    sends_outside: bool = False,
 ) -> Handler:
     """Deliver messages of `kind` with `handler` (the nudge goes to Celery queue `queue`,
     default queue when None). Registering the same kind again replaces it."""
@@ -51,6 +57,7 @@ def outbox_register(
         on_give_up=on_give_up,
         redact=redact,
         label=label,
+        sends_outside=sends_outside,
     )
     return handler
 

@@ -17,7 +17,7 @@ from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -42,6 +42,14 @@ SWEEP_BATCH = 100
 SWEEP_BUDGET_SECONDS = 40.0
 # Delivered rows are kept this long (for the chaos checker and support), then deleted.
 DELIVERED_RETENTION = timedelta(days=7)
+# A message whose handler acted outside the database (an email went) is recorded as
+# delivered even if the first attempt to record it fails (the database restarting): retried
+# for this long, so the send is not repeated once the lease runs out.
+RECORD_RETRY_SECONDS = 30.0
+RECORD_RETRY_PAUSE = 1.0
+# The message being delivered, while its handler runs: an email backend may stamp the
+# message with it (`X-Onramp-Outbox-Id`), so a repeat is recognisable.
+delivering: ContextVar[int | None] = ContextVar("outbox_delivering", default=None)
 
 
 # The messages of the innermost open `outbox_batch`, waiting for its single INSERT.
@@ -286,20 +294,26 @@ def _deliver_claimed(message_id: int) -> bool:
     """Run the handler of a message this process has just leased."""
     with scopes_disabled():
         message = OutboxMessage.objects.select_related("tenant").get(pk=message_id)
+    handled = False
+    entry: OutboxKind | None = None
     try:
         entry = outbox_kind(message.kind)
         with transaction.atomic():
-            _run(entry.handler, message)
-            payload = entry.redact(message.payload) if entry.redact else message.payload
-            with scopes_disabled():
-                OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.PENDING).update(
-                    status=OutboxStatus.DELIVERED,
-                    delivered_at=timezone.now(),
-                    lease_until=None,
-                    last_error="",
-                    payload=payload,
-                )
+            token = delivering.set(message.pk)
+            try:
+                _run(entry.handler, message)
+            finally:
+                delivering.reset(token)
+            handled = True
+            _record_delivered(message, entry)
     except Exception as exc:  # noqa: BLE001 - any failure is retried, then given up
+        if (
+            handled
+            and entry is not None
+            and entry.sends_outside
+            and _record_after_send(message, entry)
+        ):
+            return True
         logger.warning(
             "outbox: delivering %s (%s) failed, attempt %s",
             message.pk,
@@ -310,6 +324,47 @@ def _deliver_claimed(message_id: int) -> bool:
         _fail(message, exc)
         return False
     return True
+
+
+def _record_delivered(message: OutboxMessage, entry: OutboxKind) -> None:
+    payload = entry.redact(message.payload) if entry.redact else message.payload
+    with scopes_disabled():
+        OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.PENDING).update(
+            status=OutboxStatus.DELIVERED,
+            delivered_at=timezone.now(),
+            lease_until=None,
+            last_error="",
+            payload=payload,
+        )
+
+
+def _record_after_send(message: OutboxMessage, entry: OutboxKind) -> bool:
+    """The handler sent its message, but recording it failed (the database went away at the
+    commit): record it in a fresh connection, retrying for RECORD_RETRY_SECONDS, rather than
+    leave the row to be sent again when its lease runs out. The handler's own database writes
+    (an email status) were rolled back with it; the send is what must not repeat."""
+    deadline = time.monotonic() + RECORD_RETRY_SECONDS
+    while True:
+        try:
+            connection.close()  # the broken connection; the next query opens a new one
+            with transaction.atomic():
+                _record_delivered(message, entry)
+        except DatabaseError:
+            if time.monotonic() >= deadline:
+                logger.error(
+                    "outbox: %s (%s) was sent but could not be recorded; it may be sent again",
+                    message.pk,
+                    message.kind,
+                )
+                return False
+            time.sleep(RECORD_RETRY_PAUSE)
+            continue
+        logger.warning(
+            "outbox: %s (%s) was sent; recording it needed a new connection",
+            message.pk,
+            message.kind,
+        )
+        return True
 
 
 def _run(handler: Any, message: OutboxMessage) -> None:

@@ -20,4 +20,5 @@ outbox_register(
     "partners.import_invitation_email",
     partner_import_invitation_handle,
     label=_("Invitation of an imported partner user"),
+    sends_outside=True,
 )
