@@ -573,6 +573,10 @@ class Stack:
                     "2",
                     "-n",
                     "chaos@%h",
+                    # Both queues: the default one and the automatic stage moves' (the
+                    # faults aim at one worker; make run and compose run two).
+                    "-Q",
+                    "celery,advance",
                 ],
                 cwd=ROOT,
                 stdin=subprocess.DEVNULL,
