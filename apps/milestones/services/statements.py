@@ -297,7 +297,9 @@ def mark_dark(*, now: datetime, account_ids: list[int] | None = None) -> list[tu
     )
 
 
-def raise_due(*, now: datetime, batch: int) -> tuple[int, list[tuple[int, int, int, str]]]:
+def raise_due(
+    *, now: datetime, batch: int, probe: bool = True
+) -> tuple[int, list[tuple[int, int, int, str]]]:
     """Claim up to `batch` due checkpoints and raise their alerts, in one statement.
 
     The partial index on `due_at WHERE fired_at IS NULL AND satisfied_at IS NULL` finds
@@ -310,12 +312,24 @@ def raise_due(*, now: datetime, batch: int) -> tuple[int, list[tuple[int, int, i
     Returns how many checkpoints were claimed, and (alert id, tenant id, account id, rule
     kind) of each alert raised.
     """
+    # The common case is that nothing is due: the first entry of the partial index (in its
+    # order, so never a sequential scan whatever the statistics say), not the whole plan.
+    # (`probe=False` after a full batch: more is likely due, and the index's front is then
+    # the dead entries of the rows just claimed.)
+    if probe:
+        first = _fetch(
+            "SELECT due_at FROM milestones_alertcheckpoint "
+            "WHERE fired_at IS NULL AND satisfied_at IS NULL ORDER BY due_at LIMIT 1",
+            {},
+        )
+        if not first or first[0][0] > now:
+            return 0, []
     accounts, params = _subquery(partner_account_activity_all_tenants(), "account")
     log, log_params = _subquery(partner_event_rows_all_tenants(every=True), "log")
     rows = _fetch(
         f"""
         WITH due AS (
-            SELECT c.id
+            SELECT c.id, c.tenant_id, c.account_id, c.partner_milestone_id, c.rule_id
             FROM milestones_alertcheckpoint c
             WHERE c.due_at <= %(now)s AND c.fired_at IS NULL AND c.satisfied_at IS NULL
             ORDER BY c.due_at
@@ -326,8 +340,7 @@ def raise_due(*, now: datetime, batch: int) -> tuple[int, list[tuple[int, int, i
             -- event for it: plain joins over the due rows' partners, no correlated subplan.
             SELECT DISTINCT x.cp_id AS id FROM (
                 SELECT c.id AS cp_id, reg.id AS reg_id, count(later.id) AS later_events
-                FROM due
-                JOIN milestones_alertcheckpoint c ON c.id = due.id
+                FROM due c  -- the claimed rows' columns: no second read of the checkpoints
                 JOIN milestones_alertrule r ON r.id = c.rule_id AND r.condition = 'stalled'
                 JOIN milestones_partnermilestone pm ON pm.id = c.partner_milestone_id
                 JOIN milestones_milestone m ON m.id = pm.milestone_id

@@ -10,8 +10,9 @@ every tenant at once.
 5. Due checkpoints raise their alerts, exactly once.
 
 Steps 1–3 read behind a cursor with an overlap (late commits are still seen; every write is
-idempotent). Step 5 reads the partial index of what is due, so its cost follows the alerts
-due, not the partners; after downtime it catches up on everything missed, in batches.
+idempotent). Step 5 first probes the partial index of what is due (nothing due: one index
+entry read), so its cost follows the alerts due, not the partners; after downtime it catches
+up on everything missed, in batches.
 """
 
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from apps.partners.selectors import (
 # How far behind its cursor a step re-reads: longer than any transaction that records events.
 OVERLAP = timedelta(minutes=10)
 ENROLLMENT_ID_OVERLAP = 1000
-RAISE_BATCH = 5000
+RAISE_BATCH = 5000  # larger batches tip the plan into hash joins over every checkpoint
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
@@ -116,9 +117,12 @@ def milestone_sweep_all_tenants(*, now: datetime | None = None) -> SweepResult:
     with transaction.atomic():
         result.partners_dark = len(statements.mark_dark(now=now))
 
+    claimed = 0
     while True:
         with transaction.atomic():
-            claimed, raised = statements.raise_due(now=now, batch=RAISE_BATCH)
+            claimed, raised = statements.raise_due(
+                now=now, batch=RAISE_BATCH, probe=claimed < RAISE_BATCH
+            )
             _notify_reminders([row[0] for row in raised if row[3] == AlertKind.REMINDER])
             alerts_changed(tenant_ids=[row[1] for row in raised])
         result.checkpoints_claimed += claimed
@@ -130,10 +134,11 @@ def milestone_sweep_all_tenants(*, now: datetime | None = None) -> SweepResult:
 
 def _notify_reminders(alert_ids: list[int]) -> None:
     """The 90-day review package is ready: tell the partner's CAM in the app as well (or every
-    active program admin, for a partner without an active CAM). Three queries per batch."""
+    active program admin, for a partner without an active CAM). Set-based: the alerts, their
+    partners' staff, each program's host once, and one INSERT of every notification."""
     if not alert_ids:
         return
-    from apps.notifications.services import notification_create
+    from apps.notifications.services import notification_create_many
 
     with scopes_disabled():
         alerts = list(
@@ -144,13 +149,16 @@ def _notify_reminders(alert_ids: list[int]) -> None:
     staff_of = responsible_staff_by_account_all_tenants(
         account_ids={alert.account_id for alert in alerts}
     )
-    for alert in alerts:
-        for user in staff_of.get(alert.account_id, []):
-            notification_create(
-                tenant=alert.tenant,
-                recipient=user,
-                kind="milestone_review_ready",
-                context={"alert": alert, "partner": alert.account},
-                url=reverse("milestones_partner:review", args=[alert.account_id]),
-                email=False,
+    notification_create_many(
+        kind="milestone_review_ready",
+        rows=[
+            (
+                alert.tenant,
+                user,
+                {"alert": alert, "partner": alert.account},
+                reverse("milestones_partner:review", args=[alert.account_id]),
             )
+            for alert in alerts
+            for user in staff_of.get(alert.account_id, [])
+        ],
+    )
