@@ -313,18 +313,13 @@ def _approve(
             # none.
             with contextlib.suppress(PartnerError):
                 partner_domain_add(tenant=tenant, actor=actor, account=account, domain=domain)
-        try:
-            partner_user_add(
-                tenant=tenant,
-                actor=actor,
-                account=account,
-                email=application.email,
-                role=Role.PARTNER_ADMIN,
-                first_name=application.first_name,
-                last_name=application.last_name,
-            )
-        except PartnerError as exc:
-            raise ApplicationError(str(exc)) from exc
+        _add_user(
+            tenant=tenant,
+            actor=actor,
+            application=application,
+            account=account,
+            role=Role.PARTNER_ADMIN,
+        )
         try:
             enrollment = partner_enroll(tenant=tenant, actor=actor, account=account)
         except OnboardingError as exc:
@@ -381,14 +376,23 @@ def _add(*, tenant, actor, application: Application, account: PartnerAccount, vi
         send_after_commit(tenant=tenant, kind="added", application_id=application.pk)
 
 
-def _add_user(*, tenant, actor, application: Application, account: PartnerAccount) -> None:
+def _add_user(
+    *,
+    tenant,
+    actor,
+    application: Application,
+    account: PartnerAccount,
+    role: str = Role.PARTNER_USER,
+) -> None:
+    """The applicant as a user of `account` (its first admin when approved, a partner user
+    when added to an existing account)."""
     try:
         partner_user_add(
             tenant=tenant,
             actor=actor,
             account=account,
             email=application.email,
-            role=Role.PARTNER_USER,
+            role=role,
             first_name=application.first_name,
             last_name=application.last_name,
         )
