@@ -126,6 +126,27 @@ def applications_pending_count(*, tenant) -> int:
     return count
 
 
+def pending_badge():
+    """The console nav's badge, read with the other badges in one cache GET (registered in
+    apps.py; apps/core/nav_badges.py); kept under the same key `pending_changed` clears."""
+    from apps.core.nav_badges import NavBadge
+
+    def applies(request) -> bool:
+        membership = getattr(request, "membership", None)
+        return membership is not None and bool(membership.is_staff_role)
+
+    return NavBadge(
+        name="applications",
+        applies=applies,
+        value_key=lambda request: pending_count_key(request.tenant.pk),
+        compute=lambda request: Application.objects.filter(
+            tenant=request.tenant, status=ApplicationStatus.PENDING
+        ).count(),
+        ttl=PENDING_COUNT_TTL,
+        preset="_pending_applications",  # the queue page counts it itself (views_console.py)
+    )
+
+
 def application_get(*, tenant, pk: int) -> Application:
     return Application.objects.select_related(
         "partner_type",

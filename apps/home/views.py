@@ -20,7 +20,7 @@ from apps.onboarding.selectors import (
     partner_todo,
 )
 from apps.onboarding.selectors_progress import stage_entered_at, stage_usual_duration
-from apps.onboarding.views_portal import journey_live_context, live_poll_args
+from apps.onboarding.views_portal import journey_live_context, live_poll_args, portal_action_urls
 from apps.partners.selectors import partner_account_of_membership, partner_users_of
 from apps.tenancy.access import console_view, portal_view, public_view
 from apps.tenancy.models import Role
@@ -77,6 +77,7 @@ def portal_home(request):
     onboarding = {}
     if enrollment is not None:
         todo = partner_todo(tenant=request.tenant, enrollment=enrollment)
+        portal_action_urls(todo)
         poll = live_poll_args(request)
         onboarding = {
             "counts": enrollment_counts(tenant=request.tenant, enrollment=enrollment),

@@ -15,3 +15,8 @@ class MilestonesConfig(AppConfig):
         explorer_register()
         # A partner type added in the console starts on a copy of the closest track.
         partner_type_created_hook_register(track_for_new_partner_type)
+
+        from apps.core.nav_badges import nav_badge_register
+        from apps.milestones.alert_badge import ALERTS_BADGE
+
+        nav_badge_register(ALERTS_BADGE)

@@ -82,6 +82,8 @@ def notification_create(
             payload={"notification_id": notification.pk},
             summary=notification.email_to,
         )
+    if in_app:
+        unread_changed(tenant_id=tenant.pk, user_id=recipient.pk)
     return notification
 
 
@@ -92,7 +94,19 @@ def notification_mark_read(*, tenant, recipient, notification_id: int | None = N
     )
     if notification_id is not None:
         rows = rows.filter(pk=notification_id)
-    return rows.update(read_at=timezone.now())
+    changed = rows.update(read_at=timezone.now())
+    if changed:
+        unread_changed(tenant_id=tenant.pk, user_id=recipient.pk)
+    return changed
+
+
+def unread_changed(*, tenant_id: int, user_id: int) -> None:
+    """The recipient's unread count changed: the nav badge's cached count is stale now and
+    again at commit (apps/notifications/context_processors.py)."""
+    from apps.core.nav_badges import version_bump
+    from apps.notifications.context_processors import unread_version_key
+
+    version_bump(unread_version_key(tenant_id, user_id))
 
 
 def notification_email_deliver(*, notification_id: int) -> bool:
@@ -253,3 +267,44 @@ def _wording_lock(*, tenant: Any, key: str) -> EmailWording | None:
     return (
         EmailWording.objects.select_for_update(of=("self",)).filter(tenant=tenant, key=key).first()
     )
+
+
+def notification_create_many(*, kind: str, rows: list[tuple[Any, Any, dict, str]]) -> int:
+    """In-app notifications of one kind (no email), one per (tenant, recipient, context,
+    url), rendered as `notification_create` renders them, written in one INSERT; each
+    program's host is read once and the recipients' unread badges are bumped together (the
+    milestone sweep's review reminders). Returns how many were written."""
+    from apps.core.nav_badges import version_bump
+    from apps.notifications.context_processors import unread_version_key
+    from apps.notifications.formatting import truncate_title
+
+    hosts: dict[int, str] = {}
+    notifications = []
+    for tenant, recipient, extra, url in rows:
+        if tenant.pk not in hosts:
+            hosts[tenant.pk] = tenant_absolute_url(tenant=tenant, path="")
+        context = {
+            "tenant": tenant,
+            "recipient": recipient,
+            "url": hosts[tenant.pk] + url if url else "",
+            **extra,
+        }
+        if f"notifications.{kind}" in EMAILS:
+            rendered = email_render(tenant=tenant, key=f"notifications.{kind}", context=context)
+            title, body = rendered.subject, rendered.text
+        else:
+            title, body = _render(kind, "title.txt", context), _render(kind, "body.txt", context)
+        notifications.append(
+            Notification(
+                tenant=tenant,
+                recipient=recipient,
+                kind=kind,
+                title=truncate_title(title),
+                body=body,
+                url=url,
+                in_app=True,
+            )
+        )
+    Notification.objects.bulk_create(notifications)
+    version_bump(*sorted({unread_version_key(n.tenant_id, n.recipient_id) for n in notifications}))
+    return len(notifications)

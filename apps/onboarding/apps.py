@@ -15,3 +15,8 @@ class OnboardingConfig(AppConfig):
         from apps.onboarding.explorer import explorer_register
 
         explorer_register()
+
+        from apps.core.nav_badges import nav_badge_register
+        from apps.onboarding.queue_badge import QUEUE_BADGE
+
+        nav_badge_register(QUEUE_BADGE)

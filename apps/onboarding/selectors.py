@@ -119,24 +119,30 @@ def stage_action_rows(
             tenant=tenant, enrollment=enrollment, action__stage_id=stage_id
         )
         .filter(Q(action__archived_at__isnull=True) | ~Q(status=ActionStatus.PENDING))
-        .select_related("action", "validated_by", "submitted_by")
+        .select_related("action", "submitted_by")
+        .defer("action__instructions", "action__upload_types")  # not on the card
         .prefetch_related(
             Prefetch(
                 "files",
-                queryset=ActionFile.objects.filter(tenant=tenant).order_by(
-                    "-submission_round", "id"
-                ),
+                # Only what the card shows (issue 15: fewer columns to turn into objects).
+                queryset=ActionFile.objects.filter(tenant=tenant)
+                .only("id", "tenant_id", "progress_id", "submission_round", "original_name", "size")
+                .order_by("-submission_round", "id"),
             )
         )
         .order_by("action__position", "action__id")
     )
     history: dict[str, list[AuditEvent]] = {}
     if rows:
-        for event in AuditEvent.objects.filter(
-            tenant=tenant,
-            target_type="onboarding.actionprogress",
-            target_id__in=[str(r.pk) for r in rows],
-        ).order_by("-created_at", "-id"):
+        for event in (
+            AuditEvent.objects.filter(
+                tenant=tenant,
+                target_type="onboarding.actionprogress",
+                target_id__in=[str(r.pk) for r in rows],
+            )
+            .only("id", "target_id", "created_at", "actor_label", "data")
+            .order_by("-created_at", "-id")
+        ):
             history.setdefault(event.target_id, []).append(event)
     for row in rows:
         row.history = history.get(str(row.pk), [])
@@ -178,6 +184,8 @@ def partner_todo(*, tenant: Tenant, enrollment: Enrollment) -> list[ActionProgre
         .filter(action__archived_at__isnull=True)
         .filter(current | Q(status=ActionStatus.ACTION_REQUIRED))
         .select_related("action", "action__stage")
+        # The to-do list shows titles, types and statuses: no instructions or form definitions.
+        .defer("action__instructions", "action__form_fields", "action__upload_types")
         .order_by("action__stage__position", "action__position", "action__id")
     )
 
@@ -319,6 +327,8 @@ def partner_journey_rows(
         ActionProgress.objects.filter(tenant=tenant, enrollment=enrollment)
         .filter(action__archived_at__isnull=True)
         .select_related("action")
+        # The journey shows titles and statuses: no instructions or form definitions.
+        .defer("action__instructions", "action__form_fields", "action__upload_types")
         .order_by("action__position", "action__id")
     ):
         grouped.setdefault(row.action.stage_id, []).append(row)

@@ -53,6 +53,24 @@ def _tab_url(partner_id: int, stage_id: int | None = None) -> str:
     return f"{url}?stage={stage_id}" if stage_id else url
 
 
+# Stand-ins reversed once per page and replaced per row (issue 15: one `reverse` per URL
+# name instead of 2–8 `{% url %}` per action card).
+_ID = 987654321
+_EVENT = "__event__"
+
+
+def _card_urls(account_id: int, rows: list[Any]) -> None:
+    """Each row's event URLs (`row.event_urls`, `row.form_url`) and its files' URLs."""
+    event_url = reverse("onboarding_console:event", args=[account_id, _ID, _EVENT])
+    file_url = reverse("onboarding_console:file", args=[account_id, _ID])
+    for row in rows:
+        row_url = event_url.replace(str(_ID), str(row.pk))
+        row.event_urls = {event: row_url.replace(_EVENT, event) for event in row.events}
+        row.form_url = row.event_urls[row.events[0]] if row.events else ""
+        for f in row.current_files:
+            f.console_url = file_url.replace(str(_ID), str(f.pk))
+
+
 def _int_param(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() and len(value) < 10 else None
 
@@ -105,6 +123,7 @@ def _stage_context(
     )
     for row in rows:
         row.events = [] if read_only else allowed_events(row)
+    _card_urls(account.pk, rows)
     open_count = sum(1 for r in rows if r.action.archived_at is None and not r.is_done)
     can_move = (
         not read_only
@@ -122,6 +141,7 @@ def _stage_context(
         "can_move": can_move,
         "read_only": read_only,
         "counts": enrollment_counts(tenant=request.tenant, enrollment=enrollment),
+        "tab_url": reverse("onboarding_console:tab", args=[account.pk]),
         **_live_context(request, account, enrollment, selected.pk if selected else None),
     }
 

@@ -36,6 +36,8 @@ from apps.partners.access import portal_partner_account
 from apps.tenancy.access import portal_view
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from apps.content.models import Article
     from apps.onboarding.models import Enrollment
     from apps.partners.models import PartnerAccount
@@ -67,6 +69,15 @@ def journey_live_context(
         return {"live_url": "", "live_gave_up": True}
     params = urlencode({"live": enrollment.current_stage_id, "try": attempt})
     return {"live_url": f"{url}?{params}", "live_gave_up": False}
+
+
+def portal_action_urls(rows: Iterable[ActionProgress]) -> None:
+    """Each row's page (`row.portal_url`): one `reverse` per page, not one `{% url %}` per
+    row (issue 15)."""
+    stand_in = 987654321
+    url = reverse("onboarding_portal:action", args=[stand_in])
+    for row in rows:
+        row.portal_url = url.replace(str(stand_in), str(row.pk))  # type: ignore[attr-defined]
 
 
 def live_poll_args(request: MemberRequest) -> tuple[int | None, int] | None:
@@ -102,9 +113,11 @@ def journey(request: MemberRequest) -> HttpResponse:
             return _vary(render(request, f"{template}#journey_live", context))
         template += "#live_update"  # moved on: the progress and stages, out-of-band
     if enrollment is not None:
+        rows_by_stage = partner_journey_rows(tenant=request.tenant, enrollment=enrollment)
+        portal_action_urls(row for rows in rows_by_stage.values() for row in rows)
         context.update(
             stages=enrollment_stages(tenant=request.tenant, enrollment=enrollment),
-            rows_by_stage=partner_journey_rows(tenant=request.tenant, enrollment=enrollment),
+            rows_by_stage=rows_by_stage,
             counts=enrollment_counts(tenant=request.tenant, enrollment=enrollment),
             **journey_live_context(request, enrollment, url=url),
         )

@@ -20,10 +20,11 @@ from tests.onboarding.factories import PI, UP, stage_specs
 
 pytestmark = pytest.mark.django_db
 
-# Bounds after issue 15 (each was one higher: the host lookup).
-TAB_QUERIES = 16
-PORTAL_HOME_QUERIES = 15
-JOURNEY_QUERIES = 14
+# Bounds after issue 15 (each was two higher: the host lookup, then the unread count now
+# read from the cache with the other nav badges).
+TAB_QUERIES = 15
+PORTAL_HOME_QUERIES = 14
+JOURNEY_QUERIES = 13
 
 
 def _enrolled(program: Any, *, account: Any, user: Any, n: int) -> None:
@@ -94,3 +95,47 @@ def test_the_membership_query_has_no_orm_subquery_to_compile(acme, client_for):
     _, statements = _count(client_for(acme, acme.cam), "/console/")
     (membership,) = [s for s in statements if 'AS "has_other_programs"' in s]
     assert "EXISTS (SELECT 1 FROM" in membership
+
+
+BADGE_KEYS = ("notifications:unread", "applications:pending", "onboarding:queue", "milestones:")
+
+
+class _CacheReads:
+    """The default cache's reads, by call (the cache itself still runs)."""
+
+    def __init__(self, monkeypatch: Any) -> None:
+        from django.core.cache import caches
+
+        cache = caches["default"]  # the instance, not the module's proxy
+        self.calls: list[tuple[str, list[str]]] = []
+        for name in ("get", "get_many"):
+            original = getattr(cache, name)
+
+            def counted(keys: Any, *args: Any, _name: str = name, _f: Any = original, **kw: Any):
+                self.calls.append((_name, [keys] if isinstance(keys, str) else list(keys)))
+                return _f(keys, *args, **kw)
+
+            monkeypatch.setattr(cache, name, counted)
+
+    def badge_calls(self) -> list[tuple[str, list[str]]]:
+        return [(n, keys) for n, keys in self.calls if any(k.startswith(BADGE_KEYS) for k in keys)]
+
+
+def test_a_warm_console_page_reads_every_nav_badge_in_one_cache_call(acme, client_for, monkeypatch):
+    """Unread notifications, pending applications, work queue and open alerts: one
+    `get_many` (apps/core/nav_badges.py), and no query for any of them once warm."""
+    _enrolled(acme, account=acme.partner, user=acme.partner_admin, n=5)
+    cam = client_for(acme, acme.cam)
+    path = f"/console/partners/{acme.partner.pk}/onboarding/"
+    cam.get(path)  # warm
+    reads = _CacheReads(monkeypatch)
+    with CaptureQueriesContext(connection) as captured:
+        response = cam.get(path)
+    assert response.status_code == 200
+    ((name, keys),) = reads.badge_calls()
+    assert name == "get_many"
+    for prefix in BADGE_KEYS:
+        assert [k for k in keys if k.startswith(prefix)], (prefix, keys)
+    tables = ("notifications_notification", "applications_application", "milestones_alert")
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert not [s for s in sql if any(f'"{t}"' in s for t in tables)], sql

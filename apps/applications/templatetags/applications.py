@@ -15,6 +15,10 @@ def pending_applications(context) -> int:
         return 0
     cached = getattr(request, "_pending_applications", None)
     if cached is None:
+        from apps.core.nav_badges import nav_badges
+
+        cached = nav_badges(request).get("applications")  # one cache GET for every badge
+    if cached is None:
         cached = applications_pending_count(tenant=tenant)
         request._pending_applications = cached
     return cached

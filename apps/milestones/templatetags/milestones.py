@@ -23,6 +23,10 @@ def open_alerts(context: template.Context) -> int:
         return 0
     cached: int | None = getattr(request, "_open_alerts", None)
     if cached is None:
+        from apps.core.nav_badges import nav_badges
+
+        cached = nav_badges(request).get("alerts")  # one cache GET for every badge
+    if cached is None:
         cached = open_alert_count_cached(
             tenant=request.tenant, user=request.user, membership=membership
         )

@@ -24,6 +24,10 @@ def queue_waiting(context: template.Context) -> int:
         return 0
     cached: int | None = getattr(request, "_queue_waiting", None)
     if cached is None:
+        from apps.core.nav_badges import nav_badges
+
+        cached = nav_badges(request).get("queue")  # one cache GET for every badge
+    if cached is None:
         cached = queue_count_cached(tenant=request.tenant, membership=membership)
         request._queue_waiting = cached
     return cached
