@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import logging
 import threading
 import time
 import uuid
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
     from apps.accounts.models import User
+
+logger = logging.getLogger(__name__)
 
 
 def _host_normalise(hostname: str) -> str:
@@ -66,7 +69,11 @@ def tenant_for_host_cached_all_tenants(*, hostname: str) -> Tenant | None:
     host = _host_normalise(hostname)
     if not host:
         return None
-    generation = _host_cache_generation()
+    try:
+        generation = _host_cache_generation()
+    except Exception:  # noqa: BLE001 - no shared cache at all: read the host, cache nothing
+        logger.warning("tenancy: host cache unavailable; reading %s from the database", host)
+        return tenant_for_host_all_tenants(hostname=host)
     hit = _host_cache.get(host)
     if hit is not None and hit[0] == generation and time.monotonic() - hit[1] < HOST_CACHE_SECONDS:
         tenant = hit[2]
@@ -89,7 +96,10 @@ def host_cache_bump(**kwargs: Any) -> None:
     def bump() -> None:
         with _host_cache_lock:
             _host_cache.clear()
-        cache.set(HOST_CACHE_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+        try:
+            cache.set(HOST_CACHE_GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+        except Exception:  # noqa: BLE001 - never fail the change; HOST_CACHE_SECONDS bounds it
+            logger.warning("tenancy: could not retire the host cache generation", exc_info=True)
 
     bump()
     transaction.on_commit(bump)
