@@ -3,4 +3,5 @@ email with the outbox row that sent it (bench/chaos_mail.py)."""
 
 from config.settings import *  # noqa: F403
 
-EMAIL_BACKEND = "bench.chaos_mail.OutboxIdSMTPBackend"
+# Under the product backend (stable Message-ID per outbox row): the stamping SMTP backend.
+OUTBOX_EMAIL_BACKEND = "bench.chaos_mail.OutboxIdSMTPBackend"

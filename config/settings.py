@@ -210,6 +210,10 @@ if _email.get("EMAIL_FILE_PATH"):
     # filemail:///abs/path: django-environ drops the leading slash of the URL's path.
     _email["EMAIL_FILE_PATH"] = "/" + _email["EMAIL_FILE_PATH"].lstrip("/")
 globals().update(_email)
+# Sent through apps/outbox/mail_backend.py: the configured backend, with a Message-ID stable
+# per outbox row (a repeat after a killed worker is the same message to the recipient).
+OUTBOX_EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_BACKEND = "apps.outbox.mail_backend.StableMessageIdBackend"
 # Seconds an SMTP connection may block (a hung server must not hold a worker forever).
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Onramp <no-reply@onramp.invalid>")
