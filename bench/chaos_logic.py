@@ -54,7 +54,7 @@ def match_emails(
     "subject", "status", "created_at"} and optionally "may_send_nothing" (a digest with
     nothing in it); `received`: the sink's records ({"to", "subject", "outbox_id"}).
 
-    A row not delivered is lost. Messages carrying X-Onramp-Outbox-Id are matched to their
+    A row not delivered is lost. Messages carrying an outbox Message-ID are matched to their
     row: twice is duplicated, never is lost (unless the row may send nothing). Rows no
     message names are matched by (recipients, subject) against the messages without the
     header, counted per key (rows of a kind whose payload names no recipient cannot be)."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import re
 import signal
 import time
 from email import policy
@@ -42,9 +43,20 @@ def message_record(raw: bytes, *, mail_from: str, rcpt: list[str]) -> dict[str, 
         "to": str(msg.get("To", "")),
         "subject": str(msg.get("Subject", "")),
         "message_id": str(msg.get("Message-ID", "")),
-        "outbox_id": str(msg.get("X-Onramp-Outbox-Id", "")),
+        "outbox_id": outbox_id(str(msg.get("Message-ID", ""))),
         "body": body[:MAX_BODY_CHARS],
     }
+
+
+# The product gives every email the outbox delivers the Message-ID <outbox-<row id>@host>
+# (apps/outbox/mail_backend.py): a repeat of one row carries the same id.
+_OUTBOX_MESSAGE_ID = re.compile(r"^<outbox-(\d+)@")
+
+
+def outbox_id(message_id: str) -> str:
+    """The outbox row an email came from ("" for an email sent outside the outbox)."""
+    match = _OUTBOX_MESSAGE_ID.match(message_id.strip())
+    return match.group(1) if match else ""
 
 
 class Sink:

@@ -86,8 +86,7 @@ export ALLOWED_HOSTS=".localhost,localhost,127.0.0.1"
 export BASE_DOMAIN="localhost"
 export MEDIA_ROOT="$CHAOS_ROOT/media"
 export EMAIL_URL="smtp://127.0.0.1:$SMTP_PORT"
-# The product's settings plus an SMTP backend that stamps each email with its outbox row id.
-export DJANGO_SETTINGS_MODULE=bench.chaos_settings
+export DJANGO_SETTINGS_MODULE=config.settings
 export EMAIL_TIMEOUT=5
 export LOG_LEVEL=WARNING
 export SECURE_SSL_REDIRECT=false SESSION_COOKIE_SECURE=false CSRF_COOKIE_SECURE=false

@@ -47,8 +47,8 @@ DELIVERED_RETENTION = timedelta(days=7)
 # for this long, so the send is not repeated once the lease runs out.
 RECORD_RETRY_SECONDS = 30.0
 RECORD_RETRY_PAUSE = 1.0
-# The message being delivered, while its handler runs: an email backend may stamp the
-# message with it (`X-Onramp-Outbox-Id`), so a repeat is recognisable.
+# The message being delivered, while its handler runs: the email backend
+# (apps/outbox/mail_backend.py) makes it the email's Message-ID, so a repeat is the same message.
 delivering: ContextVar[int | None] = ContextVar("outbox_delivering", default=None)
 
 

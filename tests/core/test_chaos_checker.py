@@ -154,3 +154,11 @@ def test_summary_table_without_findings_has_no_unattributed_line() -> None:
     table = summary_table([Fault("redis", 1.0, 2.0)], [])
     assert NO_FAULT not in table
     assert table.splitlines()[-1].split() == ["total", "1", "0", "0", "0"]
+
+
+def test_the_sink_reads_the_outbox_row_from_the_message_id():
+    from apps.outbox.mail_backend import outbox_message_id
+    from bench.chaos_smtp import outbox_id
+
+    assert outbox_id(outbox_message_id(104)) == "104"
+    assert outbox_id("<172.9.1@localhost>") == ""  # an email sent outside the outbox
