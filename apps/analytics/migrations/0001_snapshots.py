@@ -5,32 +5,56 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('tenancy', '0003_tenant_privacy_retention_days'),
+        ("tenancy", "0003_tenant_privacy_retention_days"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AnalyticsSnapshot',
+            name="AnalyticsSnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('page', 'Analytics page'), ('home', 'Console home')], default='page', max_length=8)),
-                ('key', models.CharField(max_length=64)),
-                ('filters', models.JSONField(default=dict)),
-                ('language', models.CharField(default='', max_length=16)),
-                ('panels', models.JSONField(default=list)),
-                ('computed_at', models.DateTimeField()),
-                ('compute_ms', models.PositiveIntegerField(default=0)),
-                ('data_mark', models.CharField(blank=True, max_length=80)),
-                ('viewed_at', models.DateTimeField()),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("page", "Analytics page"), ("home", "Console home")],
+                        default="page",
+                        max_length=8,
+                    ),
+                ),
+                ("key", models.CharField(max_length=64)),
+                ("filters", models.JSONField(default=dict)),
+                ("language", models.CharField(default="", max_length=16)),
+                ("panels", models.JSONField(default=list)),
+                ("computed_at", models.DateTimeField()),
+                ("compute_ms", models.PositiveIntegerField(default=0)),
+                ("data_mark", models.CharField(blank=True, max_length=80)),
+                ("viewed_at", models.DateTimeField()),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenancy.tenant",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['viewed_at', 'computed_at'], name='analytics_snapshot_viewed')],
-                'constraints': [models.UniqueConstraint(fields=('tenant', 'key'), name='analytics_snapshot_key')],
+                "indexes": [
+                    models.Index(
+                        fields=["viewed_at", "computed_at"], name="analytics_snapshot_viewed"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("tenant", "key"), name="analytics_snapshot_key")
+                ],
             },
         ),
     ]

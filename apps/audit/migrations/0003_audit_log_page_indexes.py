@@ -5,36 +5,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0002_append_only_trigger'),
-        ('tenancy', '0002_tenant_logo_time_zone_language'),
+        ("audit", "0002_append_only_trigger"),
+        ("tenancy", "0002_tenant_logo_time_zone_language"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='auditevent',
-            name='audit_tenant_created',
+            model_name="auditevent",
+            name="audit_tenant_created",
         ),
         migrations.RemoveIndex(
-            model_name='auditevent',
-            name='audit_partner_timeline',
+            model_name="auditevent",
+            name="audit_partner_timeline",
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['tenant', '-created_at', '-id'], name='audit_tenant_created_id'),
+            model_name="auditevent",
+            index=models.Index(
+                fields=["tenant", "-created_at", "-id"], name="audit_tenant_created_id"
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(condition=models.Q(('partner_id__isnull', False)), fields=['tenant', 'partner_id', '-created_at', '-id'], name='audit_partner_timeline_id'),
+            model_name="auditevent",
+            index=models.Index(
+                condition=models.Q(("partner_id__isnull", False)),
+                fields=["tenant", "partner_id", "-created_at", "-id"],
+                name="audit_partner_timeline_id",
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['tenant', 'actor', '-created_at', '-id'], name='audit_actor'),
+            model_name="auditevent",
+            index=models.Index(
+                fields=["tenant", "actor", "-created_at", "-id"], name="audit_actor"
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['tenant', 'verb', '-created_at', '-id'], name='audit_verb'),
+            model_name="auditevent",
+            index=models.Index(fields=["tenant", "verb", "-created_at", "-id"], name="audit_verb"),
         ),
     ]

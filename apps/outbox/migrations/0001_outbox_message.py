@@ -6,36 +6,86 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('tenancy', '0003_tenant_privacy_retention_days'),
+        ("tenancy", "0003_tenant_privacy_retention_days"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OutboxMessage',
+            name="OutboxMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=80)),
-                ('payload', models.JSONField(default=dict)),
-                ('summary', models.CharField(blank=True, max_length=200)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('delivered', 'Delivered'), ('given_up', 'Given up')], default='pending', max_length=12)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('lease_until', models.DateTimeField(blank=True, null=True)),
-                ('give_up_at', models.DateTimeField()),
-                ('last_error', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('delivered_at', models.DateTimeField(blank=True, null=True)),
-                ('dedupe_key', models.CharField(blank=True, max_length=200, null=True)),
-                ('tenant', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=80)),
+                ("payload", models.JSONField(default=dict)),
+                ("summary", models.CharField(blank=True, max_length=200)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("delivered", "Delivered"),
+                            ("given_up", "Given up"),
+                        ],
+                        default="pending",
+                        max_length=12,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("next_attempt_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("lease_until", models.DateTimeField(blank=True, null=True)),
+                ("give_up_at", models.DateTimeField()),
+                ("last_error", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("delivered_at", models.DateTimeField(blank=True, null=True)),
+                ("dedupe_key", models.CharField(blank=True, max_length=200, null=True)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenancy.tenant",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(condition=models.Q(('status', 'pending')), fields=['next_attempt_at'], name='outbox_due'), models.Index(condition=models.Q(('status', 'delivered'), _negated=True), fields=['tenant', 'status', '-created_at'], name='outbox_tenant_undelivered'), models.Index(condition=models.Q(('status', 'delivered')), fields=['delivered_at'], name='outbox_delivered')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('dedupe_key__isnull', False)), fields=('tenant', 'dedupe_key'), name='outbox_dedupe_unique'), models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'delivered', 'given_up'])), name='outbox_status_valid')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("status", "pending")),
+                        fields=["next_attempt_at"],
+                        name="outbox_due",
+                    ),
+                    models.Index(
+                        condition=models.Q(("status", "delivered"), _negated=True),
+                        fields=["tenant", "status", "-created_at"],
+                        name="outbox_tenant_undelivered",
+                    ),
+                    models.Index(
+                        condition=models.Q(("status", "delivered")),
+                        fields=["delivered_at"],
+                        name="outbox_delivered",
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("dedupe_key__isnull", False)),
+                        fields=("tenant", "dedupe_key"),
+                        name="outbox_dedupe_unique",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("status__in", ["pending", "delivered", "given_up"])),
+                        name="outbox_status_valid",
+                    ),
+                ],
             },
         ),
     ]

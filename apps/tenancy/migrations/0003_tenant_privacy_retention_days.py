@@ -4,19 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tenancy', '0002_tenant_logo_time_zone_language'),
+        ("tenancy", "0002_tenant_logo_time_zone_language"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='tenant',
-            name='privacy_retention_days',
+            model_name="tenant",
+            name="privacy_retention_days",
             field=models.PositiveSmallIntegerField(default=30),
         ),
         migrations.AddConstraint(
-            model_name='tenant',
-            constraint=models.CheckConstraint(condition=models.Q(('privacy_retention_days__gte', 1), ('privacy_retention_days__lte', 3650)), name='tenancy_tenant_retention_days_range'),
+            model_name="tenant",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("privacy_retention_days__gte", 1), ("privacy_retention_days__lte", 3650)
+                ),
+                name="tenancy_tenant_retention_days_range",
+            ),
         ),
     ]
