@@ -7,6 +7,7 @@ from bench.chaos_logic import (
     blame,
     duplicates,
     email_key,
+    failures,
     match_emails,
     server_errors_after_save,
     summary_table,
@@ -50,11 +51,19 @@ def test_a_delivered_row_never_received_is_lost() -> None:
     assert [(f.kind, f.detail.split()[1]) for f in findings] == [("lost", "#2")]
 
 
-def test_a_message_received_twice_is_duplicated() -> None:
+def test_a_message_without_the_outbox_id_received_twice_is_duplicated() -> None:
     findings = match_emails(
         [_row(1, "a@x.test", "Hi")], [_mail("a@x.test", "Hi"), _mail("a@x.test", "Hi")]
     )
     assert [(f.kind, f.what) for f in findings] == [("duplicated", "email")]
+    assert failures(findings) == findings
+
+
+def test_a_repeat_with_the_rows_own_message_id_is_resent_not_a_failure() -> None:
+    rows = [_row(1, "a@x.test", "Hi")]
+    findings = match_emails(rows, [_mail("a@x.test", "Hi", "1"), _mail("a@x.test", "Hi", "1")])
+    assert [(f.kind, f.what) for f in findings] == [("resent", "email")]
+    assert failures(findings) == []
 
 
 def test_outbox_id_header_matches_exactly() -> None:
@@ -63,7 +72,7 @@ def test_outbox_id_header_matches_exactly() -> None:
     findings = match_emails(rows, received)
     kinds = sorted((f.kind, f.detail.split()[1]) for f in findings)
     # Row 1 twice (by its id), row 2 never: counting by key alone would have seen no problem.
-    assert kinds == [("duplicated", "#1"), ("lost", "#2")]
+    assert kinds == [("lost", "#2"), ("resent", "#1")]
 
 
 def test_a_row_naming_no_recipient_is_matched_by_id_only() -> None:
@@ -134,26 +143,35 @@ def test_summary_table_counts_per_fault_and_total() -> None:
         Finding("lost", "transition", "enrollment #1", 12.0),
         Finding("duplicated", "email", "outbox #2", 31.0),
         Finding("500 after save", "response", "POST /apply/", 1.0),
+        Finding("resent", "email", "outbox #3", 51.5),
     ]
     table = summary_table(faults, findings).splitlines()
-    assert table[0].split() == ["fault", "injected", "lost", "duplicated", "500", "after", "save"]
+    assert [c.strip() for c in table[0].split("  ") if c.strip()] == [
+        "fault",
+        "injected",
+        "lost",
+        "duplicated",
+        "500 after save",
+        "resent, same id",
+    ]
     rows = {line.split()[0]: line.split()[1:] for line in table[2:] if not line.startswith("-")}
-    assert rows["worker"] == ["2", "1", "0", "0"]
-    assert rows["redis"] == ["1", "0", "1", "0"]
-    assert rows["worker-child"] == ["0", "0", "0", "0"]
-    assert [line for line in table if line.startswith(NO_FAULT)][0].split()[-4:] == [
+    assert rows["worker"] == ["2", "1", "0", "0", "1"]
+    assert rows["redis"] == ["1", "0", "1", "0", "0"]
+    assert rows["worker-child"] == ["0", "0", "0", "0", "0"]
+    assert [line for line in table if line.startswith(NO_FAULT)][0].split()[-5:] == [
         "0",
         "0",
         "0",
         "1",
+        "0",
     ]
-    assert table[-1].split() == ["total", "3", "1", "1", "1"]
+    assert table[-1].split() == ["total", "3", "1", "1", "1", "1"]
 
 
 def test_summary_table_without_findings_has_no_unattributed_line() -> None:
     table = summary_table([Fault("redis", 1.0, 2.0)], [])
     assert NO_FAULT not in table
-    assert table.splitlines()[-1].split() == ["total", "1", "0", "0", "0"]
+    assert table.splitlines()[-1].split() == ["total", "1", "0", "0", "0", "0"]
 
 
 def test_the_sink_reads_the_outbox_row_from_the_message_id():
