@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "apps.outbox",
     "apps.audit",
     "apps.notifications",
+    "apps.webhooks",
     "apps.partners",
     "apps.content",
     "apps.onboarding",

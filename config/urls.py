@@ -39,6 +39,7 @@ urlpatterns = [
         include("apps.milestones.urls_type_change"),
     ),
     path("console/settings/api-keys/", include("apps.api.urls_console")),
+    path("console/settings/webhooks/", include("apps.webhooks.urls_console")),
     path("console/settings/team/", include("apps.home.urls_team")),
     path("console/settings/partner-types/", include("apps.partners.urls_types")),
     path("console/settings/emails/", include("apps.notifications.urls_wording")),

@@ -10,6 +10,17 @@ def _label(obj) -> str:
     return str(obj)[:300]
 
 
+def _actor(actor: Any) -> tuple[Any, str]:
+    """The user to store and the label to keep for `actor`: a user, None for the system, or
+    an object that is not a user but acts (an API key) and names itself by `audit_label`."""
+    if actor is None:
+        return None, "system"
+    label = getattr(actor, "audit_label", None)
+    if label is not None:
+        return None, str(label)[:254]
+    return actor, actor.email
+
+
 def audit_record(
     *,
     tenant,
@@ -21,14 +32,16 @@ def audit_record(
 ) -> AuditEvent:
     """Append one audit event. Call it inside the transaction that makes the change.
 
-    `actor` is a user, or None for the system. `target` is the model instance acted on.
+    `actor` is a user, None for the system, or a non-user actor with an `audit_label` (an
+    API key), kept by label only. `target` is the model instance acted on.
     `verb` must be declared in its app's `verbs.py` (else `UnknownVerb`, a ValueError).
     """
     AUDIT_VERBS.require(verb)
+    user, label = _actor(actor)
     return AuditEvent.objects.create(
         tenant=tenant,
-        actor=actor,
-        actor_label=(actor.email if actor is not None else "system"),
+        actor=user,
+        actor_label=label,
         verb=verb,
         target_type=target._meta.label_lower,
         target_id=str(target.pk),
@@ -60,13 +73,14 @@ def audit_record_many(*, actor: Any, entries: Iterable[AuditEntry]) -> int:
     `audit_record`.
     """
     events = []
+    user, label = _actor(actor)
     for entry in entries:
         AUDIT_VERBS.require(entry.verb)
         events.append(
             AuditEvent(
                 tenant_id=entry.tenant_id,
-                actor=actor,
-                actor_label=(actor.email if actor is not None else "system"),
+                actor=user,
+                actor_label=label,
                 verb=entry.verb,
                 target_type=entry.target_type,
                 target_id=str(entry.target_id),
