@@ -20,34 +20,17 @@ BENCH_ROOT=""
 WEB_PID=""
 WORKER_PID=""
 ADVANCE_PID=""
-CHILD_PID=""
 STEP_TIMEOUT="${BENCH_STEP_TIMEOUT:-900}"   # seconds; no step should come near it on a quiet machine
-
-_stop_pid() {
-    local pid="$1" i
-    [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
 
 # shellcheck disable=SC2317  # invoked via trap
 cleanup() {
     trap - EXIT
     trap '' INT TERM   # let the cleanup finish
-    _stop_pid "$CHILD_PID"
-    _stop_pid "$WEB_PID"
-    _stop_pid "$WORKER_PID"
-    _stop_pid "$ADVANCE_PID"
-    if [[ -n "$BENCH_ROOT" && -d "$BENCH_ROOT" ]]; then
-        pg_stop "$BENCH_ROOT/pg" >/dev/null 2>&1 || true
-        redis_stop "$BENCH_ROOT/redis" >/dev/null 2>&1 || true
-        rm -rf "$BENCH_ROOT"
-    fi
+    stop_pid "$CHILD_PID"
+    stop_pid "$WEB_PID"
+    stop_pid "$WORKER_PID"
+    stop_pid "$ADVANCE_PID"
+    scratch_teardown "$BENCH_ROOT"
 }
 trap cleanup EXIT
 trap 'cleanup; exit 130' INT
@@ -56,14 +39,7 @@ trap 'cleanup; exit 143' TERM
 step() { printf '[bench] %s\n' "$*" >&2; }
 
 # Run a command as a background job (so TERM/INT are handled at once), bounded in time.
-run() {
-    local rc=0
-    timeout --signal=TERM --kill-after=10 "$STEP_TIMEOUT" "$@" &
-    CHILD_PID=$!
-    wait "$CHILD_PID" || rc=$?
-    CHILD_PID=""
-    return "$rc"
-}
+run() { run_bounded "$STEP_TIMEOUT" 10 "$@"; }
 
 ensure_tools
 if ! command -v wrk >/dev/null 2>&1; then

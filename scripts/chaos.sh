@@ -19,35 +19,18 @@ source scripts/services.sh
 CHAOS_ROOT=""
 WEB_PID=""
 BEAT_PID=""
-CHILD_PID=""
-
-_stop_pid() {
-    local pid="$1" i
-    [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 250; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
 
 # shellcheck disable=SC2317  # invoked via trap
 cleanup() {
     trap - EXIT
     trap '' INT TERM   # let the cleanup finish
-    _stop_pid "$CHILD_PID"   # bench/chaos.py stops its worker and SMTP sink on TERM
+    stop_pid "$CHILD_PID" 250   # bench/chaos.py stops its worker and SMTP sink on TERM
     if [[ -n "$CHAOS_ROOT" && -s "$CHAOS_ROOT/worker.pgid" ]]; then
         kill -KILL -- "-$(cat "$CHAOS_ROOT/worker.pgid")" 2>/dev/null || true
     fi
-    _stop_pid "$BEAT_PID"
-    _stop_pid "$WEB_PID"
-    if [[ -n "$CHAOS_ROOT" && -d "$CHAOS_ROOT" ]]; then
-        pg_stop "$CHAOS_ROOT/pg" >/dev/null 2>&1 || true
-        redis_stop "$CHAOS_ROOT/redis" >/dev/null 2>&1 || true
-        rm -rf "$CHAOS_ROOT"
-    fi
+    stop_pid "$BEAT_PID" 250
+    stop_pid "$WEB_PID" 250
+    scratch_teardown "$CHAOS_ROOT"
 }
 trap cleanup EXIT
 trap 'cleanup; exit 130' INT
@@ -55,16 +38,8 @@ trap 'cleanup; exit 143' TERM
 
 step() { printf '[chaos] %s\n' "$*" >&2; }
 
-# A bounded background job (so TERM/INT are handled at once).
-run() {
-    local limit="$1" rc=0
-    shift
-    timeout --signal=TERM --kill-after=30 "$limit" "$@" &
-    CHILD_PID=$!
-    wait "$CHILD_PID" || rc=$?
-    CHILD_PID=""
-    return "$rc"
-}
+# A bounded background job (so TERM/INT are handled at once): run SECONDS COMMAND...
+run() { run_bounded "$1" 30 "${@:2}"; }
 
 ensure_tools
 

@@ -161,6 +161,44 @@ ensure_tools() {
     uv_run sync --frozen || _die "uv sync --frozen failed"
 }
 
+# Stop a background process of this shell: TERM, wait up to $2 tenths of a second (default
+# 100), then KILL. Nothing to do for an empty or finished pid.
+stop_pid() {
+    local pid="$1" tenths="${2:-100}" i
+    [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < tenths; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+# Run a command as a background job bounded in time (TERM after $1 seconds, KILL $2 seconds
+# later), so the caller's trap handles TERM/INT at once. CHILD_PID holds the job while it runs
+# (the caller's cleanup stops it).
+CHILD_PID=""
+run_bounded() {
+    local limit="$1" grace="$2" rc=0
+    shift 2
+    timeout --signal=TERM --kill-after="$grace" "$limit" "$@" &
+    CHILD_PID=$!
+    wait "$CHILD_PID" || rc=$?
+    CHILD_PID=""
+    return "$rc"
+}
+
+# Stop the throwaway PostgreSQL ($1/pg) and Redis ($1/redis) of a scratch directory and
+# delete it.
+scratch_teardown() {
+    local root="$1"
+    [[ -n "$root" && -d "$root" ]] || return 0
+    pg_stop "$root/pg" >/dev/null 2>&1 || true
+    redis_stop "$root/redis" >/dev/null 2>&1 || true
+    rm -rf "$root"
+}
+
 # Ask the kernel for a free TCP port on 127.0.0.1.
 free_port() {
     python3 -c 'import socket

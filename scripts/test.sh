@@ -13,21 +13,8 @@ PYTEST_PID=""
 cleanup() {
     trap - EXIT
     trap '' INT TERM   # let the cleanup finish
-    local i
-    if [[ -n "$PYTEST_PID" ]] && kill -0 "$PYTEST_PID" 2>/dev/null; then
-        kill -TERM "$PYTEST_PID" 2>/dev/null || true
-        for ((i = 0; i < 100; i++)); do
-            kill -0 "$PYTEST_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$PYTEST_PID" 2>/dev/null || true
-        wait "$PYTEST_PID" 2>/dev/null || true
-    fi
-    if [[ -n "$TEST_ROOT" && -d "$TEST_ROOT" ]]; then
-        pg_stop "$TEST_ROOT/pg" >/dev/null 2>&1 || true
-        redis_stop "$TEST_ROOT/redis" >/dev/null 2>&1 || true
-        rm -rf "$TEST_ROOT"
-    fi
+    stop_pid "$PYTEST_PID"
+    scratch_teardown "$TEST_ROOT"
 }
 trap cleanup EXIT
 trap 'cleanup; exit 130' INT
