@@ -893,7 +893,9 @@ def _measure_pages(ctx) -> None:
     tenant = ctx.tenant
     with scope(tenant=tenant):
         enrollment = Enrollment.objects.select_related("partner_account").get(
-            tenant=tenant, pipeline__name=TAB_PIPELINE
+            tenant=tenant,
+            pipeline__name=TAB_PIPELINE,
+            partner_account__users__membership__user__email=PORTAL_EMAIL,
         )
         statuses = Counter(
             ActionProgress.objects.filter(tenant=tenant, enrollment=enrollment).values_list(

@@ -89,15 +89,18 @@ def pages() -> list[Page]:
     from django.urls import reverse
     from django_scopes import scope
 
-    from apps.onboarding.models import Enrollment
+    from apps.partners.models import PartnerUser
     from bench import dataset, onboarding
 
     tenant = dataset.tenant()
+    # The onboarding suite's partner (the one its portal user belongs to): other partners of
+    # that type may be enrolled in the same pipeline by the suites that create partners.
     with scope(tenant=tenant):
         account_id = (
-            Enrollment.objects.filter(tenant=tenant, pipeline__name=onboarding.TAB_PIPELINE)
-            .exclude(status="superseded")
-            .values_list("partner_account_id", flat=True)
+            PartnerUser.objects.filter(
+                tenant=tenant, membership__user__email=onboarding.PORTAL_EMAIL
+            )
+            .values_list("account_id", flat=True)
             .get()
         )
     cam, partner = dataset.CAM_EMAIL, onboarding.PORTAL_EMAIL

@@ -18,6 +18,7 @@ import json
 import os
 import sys
 import time
+import traceback
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -131,8 +132,16 @@ def measure(state: Path, port: int, out: Path) -> None:
     ctx.baseline = ctx.http("baseline", "/healthz", "/healthz")
     if ctx.baseline.failures or not ctx.baseline.completed:
         raise RuntimeError("/healthz failed under load; see the notes")
+    failed: list[str] = []
     for suite in _suites():
-        suite.measure(ctx)
+        # One suite's failure must not lose the others' figures: report it and go on.
+        try:
+            suite.measure(ctx)
+        except Exception:
+            name = suite.__name__.rsplit(".", 1)[-1]
+            failed.append(name)
+            ctx.notes.append(f"suite {name} FAILED:\n" + traceback.format_exc().rstrip())
+            print(f"[bench] suite {name} failed:\n{traceback.format_exc()}", flush=True)
 
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
@@ -170,6 +179,8 @@ def measure(state: Path, port: int, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report + plans)
     print("\n" + report + f"Full query plans: {out.relative_to(ROOT)}\n", flush=True)
+    if failed:
+        raise SystemExit(f"suites failed: {', '.join(failed)}")
 
 
 def _http_section(ctx) -> str:
