@@ -50,6 +50,9 @@ class Page:
     path: str
     email: str | None  # None: anonymous
     expect: bytes = b""
+    # /healthz answers 503 once the bench has run longer than the sweep's age threshold (the
+    # bench runs no beat); it does the same work either way, so the floor accepts both.
+    statuses: tuple[int, ...] = (200,)
 
 
 @dataclass
@@ -105,7 +108,7 @@ def pages() -> list[Page]:
         )
     cam, partner = dataset.CAM_EMAIL, onboarding.PORTAL_EMAIL
     return [
-        Page("healthz", "/healthz (floor)", "/healthz", None),
+        Page("healthz", "/healthz (floor)", "/healthz", None, statuses=(200, 503)),
         Page(
             "tab",
             "console Onboarding tab",
@@ -172,7 +175,7 @@ def measure_page(page: Page, *, requests: int = REQUESTS) -> Result:
     for _ in range(WARMUP):
         response = client.get(page.path)
     assert response is not None
-    if response.status_code != 200 or page.expect not in response.content:
+    if response.status_code not in page.statuses or page.expect not in response.content:
         raise RuntimeError(
             f"{TITLE}: GET {page.path} answered {response.status_code}"
             + (f" without {page.expect.decode()!r}" if response.status_code == 200 else "")
