@@ -49,6 +49,7 @@ class Target:
     port: int
     hostname: str
     cookie: str = ""
+    headers: tuple[str, ...] = ()  # more request headers ("Authorization: Bearer …")
 
     def request(self, path: str) -> bytes:
         lines = [
@@ -60,6 +61,7 @@ class Target:
         ]
         if self.cookie:
             lines.append(f"Cookie: {self.cookie}")
+        lines.extend(self.headers)
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
@@ -240,6 +242,8 @@ def wrk(target: Target, path: str, *, concurrency: int, duration: float, timeout
     ]
     if target.cookie:
         command += ["-H", f"Cookie: {target.cookie}"]
+    for header in target.headers:
+        command += ["-H", header]
     command.append(f"http://{LOOPBACK}:{target.port}{path}")
     before, t0 = cpu_times(), time.perf_counter()
     # The command is built here from fixed arguments and the bench's own target.

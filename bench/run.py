@@ -25,6 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SUITES = ["explorer", "onboarding", "applications"]
+SUITES += ["api"]  # GET /api/v1/partners (bench/api.py), before the import adds partners
+SUITES += ["webhooks"]  # webhook fan-out to a local receiver (bench/webhooks.py)
 # Last: it adds 10,000 partners the other suites would count.
 SUITES += ["importing"]
 # After the import: it builds 1M milestone rows on the dataset's own 100,000 partners.

@@ -64,4 +64,10 @@ app.conf.beat_schedule = {
         "task": "apps.milestones.tasks.alert_digests_send",
         "schedule": crontab(minute=5),
     },
+    # The API's per-key request log: rows older than API_REQUEST_LOG_DAYS go; hourly, in
+    # batches, idempotent.
+    "api-request-log-purge": {
+        "task": "apps.api.tasks.api_request_log_purge",
+        "schedule": crontab(minute=25),
+    },
 }

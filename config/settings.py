@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.postgres",
     "django_htmx",
+    # django-ninja: the REST API; listed so its Swagger UI is served from our static files.
+    "ninja",
     "csp",
     "template_partials",
     "django_scopes",
@@ -308,6 +310,23 @@ ONBOARDING_ADVANCE_QUEUE = env.str("ONBOARDING_ADVANCE_QUEUE", default="advance"
 # many seconds, or when more outbox messages than this have waited over five minutes.
 HEALTH_MAX_SWEEP_AGE = env.int("HEALTH_MAX_SWEEP_AGE", default=600)
 HEALTH_MAX_OUTBOX_BACKLOG = env.int("HEALTH_MAX_OUTBOX_BACKLOG", default=500)
+
+# REST API (apps/api): each key's token bucket holds API_RATE_BURST requests, refilled at
+# API_RATE_LIMIT per minute (Redis; fail open when Redis is down). The request log of each
+# key is kept API_REQUEST_LOG_DAYS days.
+API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=600)
+API_RATE_BURST = env.int("API_RATE_BURST", default=120)
+API_REQUEST_LOG_DAYS = env.int("API_REQUEST_LOG_DAYS", default=30)
+
+# Outgoing webhooks (apps/webhooks): seconds one delivery attempt may take; plain http:// and
+# endpoints on private, loopback or link-local addresses are refused unless allowed here
+# (server-side request forgery); failing deliveries are retried for WEBHOOK_RETRY_HOURS, and
+# an endpoint failing without a success for WEBHOOK_DISABLE_AFTER_HOURS is disabled.
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=5.0)
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=DEBUG)
+WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=False)
+WEBHOOK_RETRY_HOURS = env.int("WEBHOOK_RETRY_HOURS", default=24)
+WEBHOOK_DISABLE_AFTER_HOURS = env.int("WEBHOOK_DISABLE_AFTER_HOURS", default=24)
 
 # Every line names its request (or Celery task) id and tenant (apps/core/request_id.py).
 LOGGING = {

@@ -1,11 +1,11 @@
-from django.urls import path
+from django.urls import path, re_path
 
-from apps.api import views
+from apps.api.ninja_api import api_not_found, api_root, api_urlpatterns
 
 app_name = "api"
 urlpatterns = [
-    path("", views.api_root, name="root"),
-    path("schema/", views.api_schema, name="schema"),
-    path("events", views.api_events, name="events"),
-    path("events/", views.api_events),
+    path("", api_root, name="root"),
+    *api_urlpatterns(),
+    # Anything else under /api/v1/: 404 in the API's envelope, not an HTML page.
+    re_path(r"^.*$", api_not_found, name="not_found"),
 ]

@@ -109,6 +109,7 @@ class DecidedVia(models.TextChoices):
     AUTO = "auto", "Automatically"
     CONSOLE = "console", "Console"
     PORTAL = "portal", "Partner portal"
+    API = "api", "API"
 
 
 class Application(TenantOwned):

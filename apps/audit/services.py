@@ -1,9 +1,33 @@
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from apps.audit.listeners import audit_listeners_notify
 from apps.audit.models import AuditEvent
 from apps.audit.vocabulary import AUDIT_VERBS
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+
+
+@runtime_checkable
+class LabelledActor(Protocol):
+    """An actor that is not a user (an API key): the audit log keeps it by its label only,
+    and the program it belongs to is `tenant_id`."""
+
+    tenant_id: int
+
+    @property
+    def audit_label(self) -> str: ...
+
+
+def actor_user(actor: "User | LabelledActor | None") -> "User | None":
+    """The user behind `actor`, for a user foreign key (`validated_by`, `decided_by`, …):
+    the user itself, or None for the system and for a non-user actor (an API key), which the
+    audit log names by its label instead."""
+    if actor is None or isinstance(actor, LabelledActor):
+        return None
+    return actor
 
 
 def _label(obj) -> str:
@@ -38,7 +62,7 @@ def audit_record(
     """
     AUDIT_VERBS.require(verb)
     user, label = _actor(actor)
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         tenant=tenant,
         actor=user,
         actor_label=label,
@@ -49,6 +73,8 @@ def audit_record(
         partner_id=partner_id,
         data=data or {},
     )
+    audit_listeners_notify([event])
+    return event
 
 
 @dataclass(frozen=True)
@@ -91,4 +117,5 @@ def audit_record_many(*, actor: Any, entries: Iterable[AuditEntry]) -> int:
         )
     if events:
         AuditEvent.objects.bulk_create(events)
+        audit_listeners_notify(events)
     return len(events)

@@ -46,7 +46,11 @@ ACTION_INVALIDATED = audit_verb(
     _("Invalidated <strong>{action}</strong>"),
     when={"comment": _("Invalidated <strong>{action}</strong>: “{comment}”")},
 )
-ACTION_SKIPPED = audit_verb("action.skipped", _("Skipped <strong>{action}</strong>"))
+ACTION_SKIPPED = audit_verb(
+    "action.skipped",
+    _("Skipped <strong>{action}</strong>"),
+    when={"comment": _("Skipped <strong>{action}</strong>: “{comment}”")},
+)
 STAGE_MOVED = audit_verb(
     "stage.moved",
     _("Moved to the stage <strong>{to}</strong>"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 # handler(tenant=..., payload=...): runs inside the tenant's scope (no scope for a message
@@ -16,6 +17,11 @@ from typing import Any
 Handler = Callable[..., Any]
 # on_give_up(tenant=..., payload=...): the message will not be delivered (after 48 hours).
 GiveUpHook = Callable[..., Any]
+# on_fail(tenant=..., payload=..., error=..., next_attempt_at=...): an attempt failed (the
+# handler raised `error`; its transaction was rolled back). Runs after the failure is recorded,
+# in a transaction of its own, so it can keep what the attempt learnt (a webhook's response
+# code); `next_attempt_at` is None when the message is given up.
+FailHook = Callable[..., Any]
 # redact(payload) -> payload: what a delivered message keeps (a sent email's links go).
 Redact = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -33,6 +39,10 @@ class OutboxKind:
     # record is retried rather than the send). Database-only handlers leave it False: if
     # their transaction does not commit, nothing happened and the message is retried.
     sends_outside: bool = False
+    # How long failing deliveries are retried before the message is given up (None: the
+    # outbox's default, GIVE_UP_AFTER).
+    give_up_after: timedelta | None = None
+    on_fail: FailHook | None = None
 
 
 HANDLERS: dict[str, OutboxKind] = {}
@@ -47,6 +57,8 @@ def outbox_register(
     redact: Redact | None = None,
     label: Any = "",
     sends_outside: bool = False,
+    give_up_after: timedelta | None = None,
+    on_fail: FailHook | None = None,
 ) -> Handler:
     """Deliver messages of `kind` with `handler` (the nudge goes to Celery queue `queue`,
     default queue when None). Registering the same kind again replaces it."""
@@ -58,6 +70,8 @@ def outbox_register(
         redact=redact,
         label=label,
         sends_outside=sends_outside,
+        give_up_after=give_up_after,
+        on_fail=on_fail,
     )
     return handler
 

@@ -100,7 +100,7 @@ def outbox_enqueue(
         payload=payload,
         summary=summary[:200],
         next_attempt_at=due,
-        give_up_at=now + GIVE_UP_AFTER,
+        give_up_at=now + (entry.give_up_after or GIVE_UP_AFTER),
         created_at=now,
         dedupe_key=dedupe_key,
     )
@@ -158,7 +158,7 @@ def outbox_enqueue_many(
 ) -> int:
     """Write one message per payload in one INSERT (a CSV import's invitations), in the
     caller's transaction; after the commit one sweep is nudged to deliver them all."""
-    outbox_kind(kind)
+    entry = outbox_kind(kind)
     if not payloads:
         return 0
     now = timezone.now()
@@ -169,7 +169,7 @@ def outbox_enqueue_many(
             payload=payload,
             summary=summary[:200],
             next_attempt_at=now,
-            give_up_at=now + GIVE_UP_AFTER,
+            give_up_at=now + (entry.give_up_after or GIVE_UP_AFTER),
             created_at=now,
         )
         for payload, summary in zip(payloads, summaries, strict=True)
@@ -367,12 +367,12 @@ def _record_after_send(message: OutboxMessage, entry: OutboxKind) -> bool:
         return True
 
 
-def _run(handler: Any, message: OutboxMessage) -> None:
+def _run(handler: Any, message: OutboxMessage, **kwargs: Any) -> None:
     if message.tenant is None:
-        handler(tenant=None, payload=message.payload)
+        handler(tenant=None, payload=message.payload, **kwargs)
         return
     with scope(tenant=message.tenant):
-        handler(tenant=message.tenant, payload=message.payload)
+        handler(tenant=message.tenant, payload=message.payload, **kwargs)
 
 
 def _error_text(exc: BaseException) -> str:
@@ -395,9 +395,21 @@ def _fail(message: OutboxMessage, exc: BaseException) -> None:
         changed = OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.PENDING).update(
             **update
         )
+    if changed:
+        _failed(message, exc, next_attempt_at=None if gave_up else update["next_attempt_at"])
     if gave_up and changed:
         logger.error("outbox: gave up delivering %s (%s)", message.pk, message.kind)
         _given_up(message)
+
+
+def _failed(message: OutboxMessage, exc: BaseException, *, next_attempt_at: Any) -> None:
+    try:
+        entry = outbox_kind(message.kind)
+        if entry.on_fail is not None:
+            with transaction.atomic():
+                _run(entry.on_fail, message, error=exc, next_attempt_at=next_attempt_at)
+    except Exception:  # noqa: BLE001 - the failure is recorded either way
+        logger.warning("outbox: the failure hook of %s failed", message.pk, exc_info=True)
 
 
 def _given_up(message: OutboxMessage) -> None:
@@ -431,7 +443,7 @@ def outbox_message_resend(*, tenant: Tenant, actor: Any, message_id: int) -> Out
     message.status = OutboxStatus.PENDING
     message.attempts = 0
     message.next_attempt_at = now
-    message.give_up_at = now + GIVE_UP_AFTER
+    message.give_up_at = now + (outbox_kind(message.kind).give_up_after or GIVE_UP_AFTER)
     message.lease_until = None
     message.save(
         update_fields=["status", "attempts", "next_attempt_at", "give_up_at", "lease_until"]

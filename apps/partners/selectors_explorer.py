@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -29,6 +30,7 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
+    OuterRef,
     Q,
     QuerySet,
     TextField,
@@ -37,7 +39,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Lower
 
-from apps.partners.models import PartnerAccount
+from apps.partners.models import PartnerAccount, PartnerDomain
 from apps.partners.selectors import (
     ExplorerFilters,
     partner_explorer_filtered,
@@ -353,3 +355,46 @@ def partner_explorer_page(
         page.next_cursor = _cursor_of(found[-1], sort, groups) if found and more else None
         page.previous_cursor = _cursor_of(found[0], sort, groups) if found else raw
     return page
+
+
+def partner_explorer_after(
+    *,
+    tenant: Tenant,
+    filters: ExplorerFilters,
+    after: str | None = None,
+    size: int = PAGE_SIZE,
+    columns: tuple[str, ...] = (),
+    created_since: datetime | None = None,
+) -> tuple[list[PartnerAccount], str | None]:
+    """Up to `size` accounts the filters select, in the order of `filters.sort`, after the
+    row of the cursor `after`, and the cursor of the next page (None: the last page). The
+    Explorer's filters, search and keyset ranges without its count: the REST API's pages,
+    one query at any depth (each row with its type, CAM and `domain_names`, alphabetical).
+    `columns`: read only these fields (e.g. "name", "cam__email"); `created_since`: only
+    accounts created at or after it. ValueError for a malformed cursor or a grouped sort."""
+    sort = SORTS[filters.sort]
+    if sort.group:
+        raise ValueError("grouped sort")
+    cursor = ExplorerCursor.decode(after, sort=sort, groups=[]) if after is not None else None
+    rows = partner_explorer_filtered(tenant=tenant, filters=filters)
+    if created_since is not None:
+        rows = rows.filter(created_at__gte=created_since)
+    if columns:
+        rows = rows.only(*columns)
+    if cursor is not None:
+        rows = _beyond(rows, sort, cursor, backwards=False)
+    domains = (
+        PartnerDomain.objects.filter(tenant=tenant, account=OuterRef("pk"))
+        .order_by("domain")
+        .values("domain")
+    )
+    found = list(
+        _ordered(rows, sort, backwards=False)
+        .select_related("partner_type", "cam")
+        .annotate(explorer_key=_key_expression(sort), domain_names=ArraySubquery(domains))[
+            : size + 1
+        ]
+    )
+    more = len(found) > size
+    found = found[:size]
+    return found, (_cursor_of(found[-1], sort, []) if more and found else None)

@@ -1,5 +1,5 @@
 """Samples for the isolation walker: an API key of the program (console pages only; the
-API itself is tested in tests/api/test_views.py)."""
+API itself is tested in tests/api/)."""
 
 from apps.api.models import ApiKey
 
@@ -15,4 +15,6 @@ def setup(program):
 
 def samples(program):
     key = ApiKey.objects.filter(tenant=program.tenant).first()
-    return {"api_console:revoke": {"key_id": key.pk}} if key else {}
+    if key is None:
+        return {}
+    return {"api_console:revoke": {"key_id": key.pk}, "api_console:log": {"key_id": key.pk}}

@@ -31,7 +31,7 @@ from apps.applications.services.after_commit import pending_changed, send_after_
 from apps.applications.services.errors import ApplicationError, InvalidTransition
 from apps.applications.services.program import cam_for_new_partner
 from apps.applications.services.transitions import lock_application, require
-from apps.audit.services import AuditEntry, audit_record, audit_record_many
+from apps.audit.services import AuditEntry, actor_user, audit_record, audit_record_many
 from apps.core.emaildomains import domain_and_parents, is_free_mail, normalise_domain
 from apps.notifications.services import notification_create
 from apps.onboarding.services.enrollment import partner_enroll
@@ -256,7 +256,7 @@ def _record(
     if save:
         pending_changed(tenant_id=application.tenant_id)
     application.status = status
-    application.decided_by = actor
+    application.decided_by = actor_user(actor)  # None for the system and for an API key
     application.decided_at = timezone.now()
     application.decided_via = via
     application.decision_reason = reason
@@ -405,9 +405,15 @@ def _add_user(
 
 @transaction.atomic
 def application_approve(
-    *, tenant, actor, application_id: int, partner_type: PartnerType | None = None
+    *,
+    tenant,
+    actor,
+    application_id: int,
+    partner_type: PartnerType | None = None,
+    via: str = DecidedVia.CONSOLE,
 ) -> Application:
-    """Approve as a new partner account (of `partner_type`, by default the requested one)."""
+    """Approve as a new partner account (of `partner_type`, by default the requested one).
+    `actor` is a staff member (`via` console) or an API key (`via` api)."""
     application = lock_application(tenant=tenant, application_id=application_id)
     require(application, "approve")
     if partner_type is None:
@@ -418,7 +424,7 @@ def application_approve(
             actor=actor,
             application=application,
             partner_type=partner_type,
-            via=DecidedVia.CONSOLE,
+            via=via,
         )
     return application
 
@@ -445,13 +451,19 @@ def application_add_to_account(
 
 @transaction.atomic
 def application_reject(
-    *, tenant, actor, application_id: int, reason: str = "", notify_applicant: bool = False
+    *,
+    tenant,
+    actor,
+    application_id: int,
+    reason: str = "",
+    notify_applicant: bool = False,
+    via: str = DecidedVia.CONSOLE,
 ) -> Application:
     application = lock_application(tenant=tenant, application_id=application_id)
     before = application.status
     target = require(application, "reject")
     reason = reason.strip()[:2000]
-    _record(application, status=target, actor=actor, via=DecidedVia.CONSOLE, reason=reason)
+    _record(application, status=target, actor=actor, via=via, reason=reason)
     audit_record(
         tenant=tenant,
         actor=actor,

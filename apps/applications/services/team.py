@@ -62,9 +62,15 @@ def _lock_account(*, tenant: Tenant, account_id: int) -> PartnerAccount:
 
 def _actor_is_staff(*, tenant: Tenant, actor: Any, account: PartnerAccount) -> bool:
     """Whether the actor manages the account's users as staff (True) or as one of its partner
-    admins (False), now, under the account's lock; TeamError for anyone else."""
+    admins (False), now, under the account's lock; TeamError for anyone else. An API key
+    of the program (an actor that is not a user, named by `audit_label`) acts with the
+    staff's rules: the API has checked its scope (apps/api/auth.py)."""
     if actor is None:
         return True
+    if getattr(actor, "audit_label", None) is not None:
+        if getattr(actor, "tenant_id", None) == tenant.pk:
+            return True
+        raise TeamError(_("This API key belongs to another program."))
     membership = (
         Membership.objects.filter(tenant=tenant, user_id=getattr(actor, "pk", None), is_active=True)
         .select_related("partner_user")

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from apps.applications.models import Application, ApplicationStatus, Invitation, InvitationStatus
+from apps.applications.models import (
+    Application,
+    ApplicationStatus,
+    DecidedVia,
+    Invitation,
+    InvitationStatus,
+)
 from apps.applications.services.errors import ApplicationError, InvalidTransition
 
 if TYPE_CHECKING:
@@ -78,7 +84,9 @@ def refusal(application: Application, event: str) -> InvalidTransition:
             "can be decided once they do."
         )
     who = "automatically"
-    if application.decided_by_id:
+    if application.decided_via == DecidedVia.API:
+        who = "through the API"
+    elif application.decided_by_id:
         from django.contrib.auth import get_user_model
 
         user = get_user_model().objects.filter(pk=application.decided_by_id).first()

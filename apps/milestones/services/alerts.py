@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User
-from apps.audit.services import audit_record
+from apps.audit.services import LabelledActor, actor_user, audit_record
 from apps.milestones import verbs
 from apps.milestones.alert_badge import alerts_changed
 from apps.milestones.models import Alert, AlertStatus
@@ -62,12 +62,18 @@ class AlertError(Exception):
     """The change is not allowed; the message is shown to the user."""
 
 
-def _lock(*, tenant: Tenant, actor: User, alert_id: int) -> Alert:
+def _lock(*, tenant: Tenant, actor: User | LabelledActor, alert_id: int) -> Alert:
     # The alert row alone is locked; the partner is read after the lock.
     alert = Alert.objects.select_for_update().filter(tenant=tenant, pk=alert_id).first()
     if alert is None:
         raise AlertError("That alert does not exist.")
     alert.account = PartnerAccount.objects.get(pk=alert.account_id)
+    if isinstance(actor, LabelledActor):
+        # An API key of the program sees every alert, as a program admin does; what it may
+        # do is its scopes, checked before the service is called.
+        if actor.tenant_id != tenant.pk:
+            raise AlertError("That alert does not exist.")
+        return alert
     membership = Membership.objects.filter(tenant=tenant, user=actor, is_active=True).first()
     is_admin = membership is not None and membership.role == Role.PROGRAM_ADMIN
     is_cam = membership is not None and membership.role == Role.CHANNEL_MANAGER
@@ -87,7 +93,7 @@ def _check(alert: Alert, event: str) -> str:
 def _audit(
     *,
     tenant: Tenant,
-    actor: User,
+    actor: User | LabelledActor,
     alert: Alert,
     verb: str,
     before: str,
@@ -105,13 +111,13 @@ def _audit(
 
 
 @transaction.atomic
-def alert_acknowledge(*, tenant: Tenant, actor: User, alert_id: int) -> Alert:
+def alert_acknowledge(*, tenant: Tenant, actor: User | LabelledActor, alert_id: int) -> Alert:
     alert = _lock(tenant=tenant, actor=actor, alert_id=alert_id)
     target = _check(alert, "acknowledge")
     before = alert.status
     alert.status = target
     alert.acknowledged_at = timezone.now()
-    alert.acknowledged_by = actor
+    alert.acknowledged_by = actor_user(actor)  # None for an API key (the audit names it)
     alert.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
     _audit(tenant=tenant, actor=actor, alert=alert, verb=verbs.ALERT_ACKNOWLEDGED, before=before)
     return alert

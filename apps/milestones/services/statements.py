@@ -28,6 +28,7 @@ from apps.milestones.models import Alert
 from apps.milestones.services.alerts import ALERT_RAISED_STATUS, ALERT_TRANSITIONS
 from apps.milestones.services.statements_progress import progress_update
 from apps.milestones.services.statements_sql import Applied, _fetch, _subquery
+from apps.milestones.services.webhook_events import alerts_raised_emit, milestones_achieved_emit
 from apps.onboarding.selectors import (
     enrollment_last_id_all_tenants,
     enrollment_rows_all_tenants,
@@ -160,6 +161,7 @@ def apply_events(*, events: QuerySet[Any, Any], now: datetime) -> Applied:
         )
     if applied.completed:
         applied.activated = activate(account_ids=sorted({row[2] for row in applied.completed}))
+        milestones_achieved_emit(completed=applied.completed, now=now)  # nothing if unheard
     return applied
 
 
@@ -392,7 +394,9 @@ def raise_due(
         {**params, **log_params, "now": now, "batch": batch, "raised": ALERT_RAISED_STATUS},
     )
     claimed = rows[0][0] if rows else 0
-    return claimed, [(row[1], row[2], row[3], row[4]) for row in rows if row[1] is not None]
+    raised = [(row[1], row[2], row[3], row[4]) for row in rows if row[1] is not None]
+    alerts_raised_emit(raised=raised, now=now)  # nothing for programs nobody listens to
+    return claimed, raised
 
 
 def intake_enrollments(*, after_id: int, now: datetime) -> tuple[list[int], int]:

@@ -5,7 +5,8 @@ every tenant at once.
 2. Partners newly enrolled in onboarding get their milestone track: per-partner milestones
    and rule checkpoints with dates counted from the enrollment.
 3. Events recorded since the last pass complete milestones, satisfy rules, resolve alerts
-   and activate partners.
+   and activate partners; then the milestones whose target window closed since the last pass
+   still not achieved are reported missed (webhooks only, for the programs listening).
 4. Partners past their activation window without activation go dark.
 5. Due checkpoints raise their alerts, exactly once.
 
@@ -26,6 +27,7 @@ from django_scopes import scopes_disabled
 from apps.milestones.alert_badge import alerts_changed
 from apps.milestones.models import Alert, AlertKind
 from apps.milestones.services import statements
+from apps.milestones.services.webhook_events import milestones_missed_emit
 from apps.partners.selectors import (
     partner_event_rows_all_tenants,
     responsible_staff_by_account_all_tenants,
@@ -43,6 +45,7 @@ class SweepResult:
     events_from_content: int = 0
     tracks_started: int = 0
     milestones_completed: int = 0
+    missed_webhooks: int = 0  # deliveries of `milestone.missed` written
     alerts_resolved: int = 0
     partners_activated: int = 0
     partners_dark: int = 0
@@ -108,6 +111,8 @@ def milestone_sweep_all_tenants(*, now: datetime | None = None) -> SweepResult:
                 events=partner_event_rows_all_tenants(since=_since(position_at)), now=now
             )
         )
+        # Windows closed since the previous pass (under this cursor's lock: once each).
+        result.missed_webhooks = milestones_missed_emit(closed_after=position_at, now=now)
         _advance("events", at=now)
         alerts_changed(tenant_ids=applied.resolved_tenants)
     result.milestones_completed = len(applied.completed)

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from apps.accounts.models import User
 
 MAX_DAY = 365
-# The shape the API accepts for an external system's own event types (apps/api/openapi.py,
+# The shape the API accepts for an external system's own event types (apps/api/schemas/events.py,
 # a higher layer: repeated here).
 EXTERNAL_EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 # Completion kinds a milestone added in the editor may have (an action or a stage is named

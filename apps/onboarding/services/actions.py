@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.audit.services import audit_record
+from apps.audit.services import LabelledActor, actor_user, audit_record
 from apps.onboarding import verbs
 from apps.onboarding.models import (
     Action,
@@ -131,7 +131,7 @@ def _lock_progress(*, tenant: Tenant, progress_id: int) -> ActionProgress:
 def _audit_transition(
     *,
     tenant: Tenant,
-    actor: User | None,
+    actor: User | LabelledActor | None,
     progress: ActionProgress,
     verb: str,
     before: str,
@@ -155,7 +155,7 @@ def _action_completed_event(
     *,
     tenant: Tenant,
     progress: ActionProgress,
-    actor: User | None,
+    actor: User | LabelledActor | None,
     type: str = verbs.ACTION_COMPLETED_EVENT,
 ) -> None:
     """Record the action's completion (or skip: it no longer counts against the partner) as
@@ -207,23 +207,34 @@ class StoredFile:
 def action_complete(
     *,
     tenant: Tenant,
-    actor: User,
+    actor: User | LabelledActor,
     progress_id: int,
     submission: dict[str, Any] | None = None,
     files: Sequence[StoredFile] = (),
 ) -> ActionProgress:
-    """The partner completes an action: Completed, or Waiting for approval."""
+    """The partner completes an action: Completed, or Waiting for approval.
+
+    `actor` is one of the partner's users, or an API key of the program completing it on
+    the partner's behalf (an LMS reporting a course done): the key's scope allowed it, and
+    it is the audit event's actor; the submission then has no user and no files."""
     progress = _lock_progress(tenant=tenant, progress_id=progress_id)
-    link = (
-        PartnerUser.objects.filter(
-            tenant=tenant, membership__user=actor, account_id=progress.partner_account_id
+    user = actor_user(actor)
+    if user is None:
+        if not isinstance(actor, LabelledActor) or actor.tenant_id != tenant.pk or files:
+            raise InvalidTransition("Only the partner’s own users can complete its actions.")
+        account = progress.partner_account
+    else:
+        link = (
+            PartnerUser.objects.filter(
+                tenant=tenant, membership__user=user, account_id=progress.partner_account_id
+            )
+            .select_related("account")
+            .first()
         )
-        .select_related("account")
-        .first()
-    )
-    if link is None:
-        raise InvalidTransition("Only the partner’s own users can complete its actions.")
-    if link.account.status == PartnerStatus.SUSPENDED:
+        if link is None:
+            raise InvalidTransition("Only the partner’s own users can complete its actions.")
+        account = link.account
+    if account.status == PartnerStatus.SUSPENDED:
         raise InvalidTransition(
             "This partner account is suspended: its actions cannot be completed until it is "
             "reactivated."
@@ -239,7 +250,7 @@ def action_complete(
     progress.status = target
     progress.submission = submission or {}
     progress.submitted_at = now
-    progress.submitted_by = actor
+    progress.submitted_by = user
     progress.submission_round += 1
     progress.completed_at = None if needs_approval else now
     progress.validated_by = None
@@ -257,7 +268,7 @@ def action_complete(
             "updated_at",
         ]
     )
-    for stored in files:
+    for stored in files if user is not None else ():
         row = ActionFile(
             tenant=tenant,
             progress=progress,
@@ -265,7 +276,7 @@ def action_complete(
             original_name=stored.original_name,
             content_type=stored.content_type,
             size=stored.size,
-            uploaded_by=actor,
+            uploaded_by=user,
         )
         row.file.save(stored.storage_key, stored.uploaded, save=False)
         row.save()
@@ -284,7 +295,9 @@ def action_complete(
 
 
 @transaction.atomic
-def action_validate(*, tenant: Tenant, actor: User, progress_id: int) -> ActionProgress:
+def action_validate(
+    *, tenant: Tenant, actor: User | LabelledActor, progress_id: int
+) -> ActionProgress:
     progress = _lock_progress(tenant=tenant, progress_id=progress_id)
     require_staff(tenant=tenant, actor=actor)
     target = _check(progress, "validate")
@@ -292,7 +305,7 @@ def action_validate(*, tenant: Tenant, actor: User, progress_id: int) -> ActionP
     now = timezone.now()
     progress.status = target
     progress.completed_at = now
-    progress.validated_by = actor
+    progress.validated_by = actor_user(actor)
     progress.validated_at = now
     progress.comment = ""
     progress.save(
@@ -315,7 +328,7 @@ def action_validate(*, tenant: Tenant, actor: User, progress_id: int) -> ActionP
 
 @transaction.atomic
 def action_request_changes(
-    *, tenant: Tenant, actor: User, progress_id: int, comment: str
+    *, tenant: Tenant, actor: User | LabelledActor, progress_id: int, comment: str
 ) -> ActionProgress:
     comment = (comment or "").strip()
     if not comment:
@@ -341,7 +354,7 @@ def action_request_changes(
 
 @transaction.atomic
 def action_invalidate(
-    *, tenant: Tenant, actor: User, progress_id: int, comment: str = ""
+    *, tenant: Tenant, actor: User | LabelledActor, progress_id: int, comment: str = ""
 ) -> ActionProgress:
     progress = _lock_progress(tenant=tenant, progress_id=progress_id)
     require_staff(tenant=tenant, actor=actor)
@@ -375,7 +388,10 @@ def action_invalidate(
 
 
 @transaction.atomic
-def action_skip(*, tenant: Tenant, actor: User, progress_id: int) -> ActionProgress:
+def action_skip(
+    *, tenant: Tenant, actor: User | LabelledActor, progress_id: int, comment: str = ""
+) -> ActionProgress:
+    """Skip a pending action; `comment` (optional) says why, kept in the audit event."""
     progress = _lock_progress(tenant=tenant, progress_id=progress_id)
     require_staff(tenant=tenant, actor=actor)
     target = _check(progress, "skip")
@@ -384,7 +400,12 @@ def action_skip(*, tenant: Tenant, actor: User, progress_id: int) -> ActionProgr
     progress.completed_at = timezone.now()
     progress.save(update_fields=["status", "completed_at", "updated_at"])
     _audit_transition(
-        tenant=tenant, actor=actor, progress=progress, verb=verbs.ACTION_SKIPPED, before=before
+        tenant=tenant,
+        actor=actor,
+        progress=progress,
+        verb=verbs.ACTION_SKIPPED,
+        before=before,
+        comment=(comment or "").strip(),
     )
     _action_completed_event(
         tenant=tenant, progress=progress, actor=actor, type=verbs.ACTION_SKIPPED_EVENT

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from apps.audit.services import actor_user
 from apps.partners.services import partner_event_record
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
+    from apps.audit.services import LabelledActor
     from apps.tenancy.models import Tenant
 
 
@@ -18,9 +20,10 @@ def onboarding_event_record(
     type: str,
     reference: str,
     data: dict[str, Any],
-    actor: User | None = None,
+    actor: User | LabelledActor | None = None,
 ) -> None:
-    """Record an onboarding change in the partner's event log."""
+    """Record an onboarding change in the partner's event log. The event is recorded by the
+    acting user; by nobody when the system or an API key acted."""
     partner_event_record(
         tenant=tenant,
         account_id=account_id,
@@ -28,5 +31,5 @@ def onboarding_event_record(
         source="onboarding",
         reference=reference,
         data=data,
-        actor=actor,
+        actor=actor_user(actor),
     )

@@ -71,6 +71,15 @@ def partner_account_create(
     return account
 
 
+def _actor_name(actor) -> str:
+    """Who made a change, for a notification: a user's name, an API key's label (an actor
+    that is not a user names itself by `audit_label`), or "Onramp" for the system."""
+    if actor is None:
+        return "Onramp"
+    label = getattr(actor, "audit_label", None)
+    return str(label) if label is not None else actor.get_full_name()
+
+
 def _notify_cam_assigned(*, tenant: Tenant, actor, account: PartnerAccount) -> None:
     notification_create(
         tenant=tenant,
@@ -78,7 +87,7 @@ def _notify_cam_assigned(*, tenant: Tenant, actor, account: PartnerAccount) -> N
         kind="partner_assigned",
         context={
             "partner": account,
-            "actor_name": actor.get_full_name() if actor is not None else "Onramp",
+            "actor_name": _actor_name(actor),
         },
         url=reverse("partners:detail", args=[account.pk]),
     )

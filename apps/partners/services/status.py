@@ -42,9 +42,15 @@ def partner_status_events(account: PartnerAccount) -> frozenset[str]:
 
 
 def _require_staff(*, tenant: Tenant, actor: Any, refusal: str = "") -> None:
-    """PartnerError (with `refusal`) unless `actor` is an active staff member of `tenant`."""
+    """PartnerError (with `refusal`) unless `actor` is an active staff member of `tenant`,
+    or an API key of `tenant` (an actor that is not a user, named by `audit_label`: the API
+    has checked its scope, apps/api/auth.py)."""
+    labelled = getattr(actor, "audit_label", None) is not None
+    if labelled and getattr(actor, "tenant_id", None) == tenant.pk:
+        return
     if (
-        actor is None
+        labelled
+        or actor is None
         or not getattr(actor, "is_authenticated", False)
         or not Membership.objects.filter(
             tenant=tenant, user=actor, role__in=STAFF_ROLES, is_active=True
