@@ -215,25 +215,6 @@ def _explain(ctx, cases, pages: dict[str, str]) -> None:
             continue
         with scope(tenant=tenant):
             results.append(lib.explain(f"{label}: page", pages[label]))
-    ctx.section(
-        f"{TITLE}: EXPLAIN (ANALYZE, BUFFERS) of each page's query, warm cache",
-        lib.table(
-            ["query", "est. cost", "plan ms", "exec ms", "buffers", "scans"],
-            [
-                [
-                    r.label,
-                    f"{r.cost:,.0f}",
-                    lib.ms(r.planning_ms),
-                    lib.ms(r.execution_ms),
-                    r.buffers,
-                    "; ".join(r.scans),
-                ]
-                for r in results
-            ],
-            align="lrrrll",
-        ),
+    ctx.explains(
+        TITLE, f"{TITLE}: EXPLAIN (ANALYZE, BUFFERS) of each page's query, warm cache", results
     )
-    for r in results:
-        ctx.plan(f"{TITLE} / {r.label}", r)
-        if r.seq_scans:
-            ctx.note(f"{TITLE} / {r.label}: {', '.join(r.seq_scans)}")

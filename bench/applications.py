@@ -484,25 +484,4 @@ def _explain(ctx, domains) -> None:
         results.append(lib.explain("queue: count (pending)", count_sql))
         sql, params = application_queue_rows(queryset=qs[:25]).query.sql_with_params()
         results.append(lib.explain("queue: page 1 (pending)", sql, params))
-    ctx.section(
-        f"{TITLE}: EXPLAIN (ANALYZE, BUFFERS), warm cache",
-        lib.table(
-            ["query", "est. cost", "plan ms", "exec ms", "buffers", "scans"],
-            [
-                [
-                    r.label,
-                    f"{r.cost:,.0f}",
-                    lib.ms(r.planning_ms),
-                    lib.ms(r.execution_ms),
-                    r.buffers,
-                    "; ".join(r.scans),
-                ]
-                for r in results
-            ],
-            align="lrrrll",
-        ),
-    )
-    for r in results:
-        ctx.plan(f"{TITLE} / {r.label}", r)
-        if r.seq_scans:
-            ctx.note(f"{TITLE} / {r.label}: {', '.join(r.seq_scans)}")
+    ctx.explains(TITLE, f"{TITLE}: EXPLAIN (ANALYZE, BUFFERS), warm cache", results)

@@ -87,6 +87,34 @@ class Context:
     def plan(self, title: str, explain) -> None:
         self.plans.append((title, explain))
 
+    def explains(self, suite: str, title: str, results) -> None:
+        """A section tabling `results` (bench.lib.Explain), their full plans for the appendix,
+        and a note for each sequential scan."""
+        from bench import lib
+
+        self.section(
+            title,
+            lib.table(
+                ["query", "est. cost", "plan ms", "exec ms", "buffers", "scans"],
+                [
+                    [
+                        r.label,
+                        f"{r.cost:,.0f}",
+                        lib.ms(r.planning_ms),
+                        lib.ms(r.execution_ms),
+                        r.buffers,
+                        "; ".join(r.scans),
+                    ]
+                    for r in results
+                ],
+                align="lrrrll",
+            ),
+        )
+        for r in results:
+            self.plan(f"{suite} / {r.label}", r)
+            if r.seq_scans:
+                self.note(f"{suite} / {r.label}: {', '.join(r.seq_scans)}")
+
 
 def _suites():
     names = os.environ.get("BENCH_SUITES", "").replace(",", " ").split() or SUITES
