@@ -1,6 +1,6 @@
 """/api/v1/applications: what prospects sent, where each stands, and the decision, with
 approve and reject made by the API key through the same decision services as the Pending
-Partners queue (apps/applications/services/decisions.py). Decisions are final: deciding an
+Partners queue (apps/applications/services/reviews.py). Decisions are final: deciding an
 application someone (or something) already decided is a 409 `conflict` that says who did.
 """
 
@@ -28,7 +28,7 @@ from apps.api.selectors_applications import (
 )
 from apps.applications.models import Application, DecidedVia
 from apps.applications.services import ApplicationError
-from apps.applications.services.decisions import application_approve, application_reject
+from apps.applications.services.reviews import application_approve, application_reject
 
 router = Router(tags=["Applications"])
 

@@ -2,16 +2,8 @@
 the program's settings, and the emails to applicants."""
 
 from apps.applications.services.decisions import (  # noqa: F401
-    BULK_MAX,
-    BulkResult,
     Decision,
-    application_add_to_account,
-    application_approve,
     application_decide,
-    application_reject,
-    application_team_add,
-    application_team_decline,
-    applications_bulk_decide,
     decision_rule,
 )
 from apps.applications.services.emails import (  # noqa: F401
@@ -41,6 +33,16 @@ from apps.applications.services.program import (  # noqa: F401
     cam_for_new_partner,
     program_settings_install,
     program_settings_update,
+)
+from apps.applications.services.reviews import (  # noqa: F401
+    BULK_MAX,
+    BulkResult,
+    application_add_to_account,
+    application_approve,
+    application_reject,
+    application_team_add,
+    application_team_decline,
+    applications_bulk_decide,
 )
 from apps.applications.services.transitions import (  # noqa: F401
     INVITATION_TRANSITIONS,
