@@ -111,8 +111,8 @@ def _statements(queries) -> int:
 def measure(ctx) -> None:
     from apps.audit.services import audit_record_many
     from apps.outbox import services as outbox_services
+    from apps.outbox.delivery import outbox_deliver_all_tenants
     from apps.outbox.models import OutboxMessage, OutboxStatus
-    from apps.outbox.services import outbox_deliver_all_tenants
     from apps.partners.models import PartnerAccount
     from apps.webhooks.emission import DELIVERY_KIND
     from apps.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint

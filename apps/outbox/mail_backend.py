@@ -33,7 +33,7 @@ class StableMessageIdBackend(BaseEmailBackend):
         self.inner.close()
 
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
-        from apps.outbox.services import delivering
+        from apps.outbox.delivery import delivering
 
         outbox_id = delivering.get()
         if outbox_id is not None:

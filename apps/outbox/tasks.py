@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from apps.outbox.services import outbox_deliver_all_tenants, outbox_sweep_all_tenants
+from apps.outbox.delivery import outbox_deliver_all_tenants, outbox_sweep_all_tenants
 
 
 @shared_task(acks_late=True, ignore_result=True)

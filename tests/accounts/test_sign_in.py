@@ -1,7 +1,7 @@
 import pytest
 from django.test import Client
 
-from apps.outbox.services import outbox_sweep_all_tenants
+from apps.outbox.delivery import outbox_sweep_all_tenants
 
 pytestmark = pytest.mark.django_db
 

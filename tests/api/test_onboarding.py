@@ -18,8 +18,8 @@ from apps.notifications.models import Notification
 from apps.onboarding.demo import ActionSpec, StageSpec
 from apps.onboarding.models import ActionProgress, ActionType, Enrollment
 from apps.onboarding.services import action_complete, action_validate
+from apps.outbox.delivery import outbox_deliver_all_tenants
 from apps.outbox.models import OutboxMessage
-from apps.outbox.services import outbox_deliver_all_tenants
 from apps.partners.models import PartnerEvent
 from apps.partners.services import partner_suspend
 from tests.conftest import race

@@ -80,7 +80,7 @@ def test_no_email_when_not_wanted(acme, mailoutbox, django_capture_on_commit_cal
 
 
 def test_an_email_whose_nudge_was_lost_is_sent_by_the_outbox_sweep(acme, mailoutbox):
-    from apps.outbox.services import outbox_sweep_all_tenants
+    from apps.outbox.delivery import outbox_sweep_all_tenants
 
     notification = _notify(acme, acme.cam)  # no commit callbacks ran: the nudge is lost
     assert notification.email_status == EmailStatus.PENDING

@@ -14,9 +14,10 @@ from django.db import transaction
 from django_scopes import scope
 
 from apps.onboarding.services.stages import ADVANCE_KIND, enrollment_advance_after_commit
+from apps.outbox.delivery import outbox_sweep_all_tenants
 from apps.outbox.models import OutboxMessage, OutboxStatus
 from apps.outbox.registry import outbox_kind
-from apps.outbox.services import outbox_enqueue, outbox_sweep_all_tenants
+from apps.outbox.services import outbox_enqueue
 from config.celery import app
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django_scopes import scope
 
 from apps.notifications.models import EmailStatus, Notification
+from apps.outbox.delivery import outbox_sweep_all_tenants
 from apps.outbox.models import OutboxStatus
-from apps.outbox.services import outbox_sweep_all_tenants
 from tests.onboarding.conftest import journey  # noqa: F401 - fixture
 from tests.outbox.conftest import rows
 

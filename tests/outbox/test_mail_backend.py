@@ -4,9 +4,10 @@ a killed worker (delivery is at-least-once) is the same message to the recipient
 import pytest
 from django.core import mail
 
+from apps.outbox.delivery import outbox_deliver_all_tenants
 from apps.outbox.mail_backend import outbox_message_id
 from apps.outbox.registry import HANDLERS, outbox_register
-from apps.outbox.services import outbox_deliver_all_tenants, outbox_enqueue
+from apps.outbox.services import outbox_enqueue
 from tests.outbox.conftest import reload
 
 pytestmark = pytest.mark.django_db

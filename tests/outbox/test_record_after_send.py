@@ -12,15 +12,15 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
-from apps.outbox.models import OutboxStatus
-from apps.outbox.registry import HANDLERS, outbox_register
-from apps.outbox.services import (
+from apps.outbox.delivery import (
     LEASE,
     delivering,
     outbox_deliver_all_tenants,
-    outbox_enqueue,
     outbox_sweep_all_tenants,
 )
+from apps.outbox.models import OutboxStatus
+from apps.outbox.registry import HANDLERS, outbox_register
+from apps.outbox.services import outbox_enqueue
 from tests.outbox.conftest import reload
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -9,17 +9,16 @@ from django.db import transaction
 from django.utils import timezone
 from django_scopes import scope
 
-from apps.outbox.models import OutboxStatus
-from apps.outbox.services import (
+from apps.outbox.delivery import (
     BACKOFF_MAX,
     LEASE,
     outbox_backoff,
     outbox_claim_all_tenants,
     outbox_deliver_all_tenants,
-    outbox_enqueue,
-    outbox_nudge,
     outbox_sweep_all_tenants,
 )
+from apps.outbox.models import OutboxStatus
+from apps.outbox.services import outbox_enqueue, outbox_nudge
 from tests.conftest import race
 from tests.outbox.conftest import FAIL, RECORD, reload, rows
 

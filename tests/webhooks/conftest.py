@@ -14,8 +14,8 @@ import pytest
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
+from apps.outbox.delivery import outbox_deliver_all_tenants
 from apps.outbox.models import OutboxMessage, OutboxStatus
-from apps.outbox.services import outbox_deliver_all_tenants
 from apps.webhooks.emission import DELIVERY_KIND
 from apps.webhooks.models import WebhookDelivery, WebhookEndpoint
 from apps.webhooks.services import webhook_endpoint_create
