@@ -28,7 +28,6 @@ from apps.partners.selectors import (
     channel_managers_for,
     partner_explorer_export_rows,
     partner_explorer_queryset,
-    partner_profile_summary,
     partner_types_for,
     partner_users_of,
 )
@@ -36,6 +35,7 @@ from apps.partners.selectors_explorer import (
     PAGE_NUMBER_LIMIT,
     partner_explorer_page,
 )
+from apps.partners.selectors_profile import partner_profile_summary
 from apps.partners.services import (
     PartnerError,
     partner_accounts_bulk_update,

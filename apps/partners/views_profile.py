@@ -21,7 +21,7 @@ from apps.partners.access import portal_partner_account
 from apps.partners.forms_profile import PartnerProfileForm, ProfileSettingsForm
 from apps.partners.models import PartnerAccount
 from apps.partners.profile_fields import PROFILE_FIELDS, PROFILE_LOGO_POLICY
-from apps.partners.selectors import (
+from apps.partners.selectors_profile import (
     ProfileSummary,
     partner_profile_summary,
     profile_required_fields,

@@ -11,7 +11,7 @@ from django_scopes import scope
 from apps.audit.models import AuditEvent
 from apps.partners.models import PartnerAccount, PartnerEvent, PartnerProfile, ProfileSettings
 from apps.partners.profile_fields import DEFAULT_REQUIRED_FIELDS
-from apps.partners.selectors import (
+from apps.partners.selectors_profile import (
     partner_profile_completion,
     partner_profile_for_account,
     profile_required_fields,

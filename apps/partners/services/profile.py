@@ -32,7 +32,7 @@ from apps.partners.profile_fields import (
     PROFILE_LOGO_POLICY,
     required_fields_clean,
 )
-from apps.partners.selectors import (
+from apps.partners.selectors_profile import (
     partner_profile_completion,
     partner_profile_prefilled,
     profile_required_fields,
