@@ -39,7 +39,8 @@ from apps.onboarding.services.pipeline_guards import (
     _check_action,
     _check_asset_audience,
 )
-from apps.onboarding.services.stages import enrollment_advance_after_commit
+from apps.onboarding.services.stages import ADVANCE_KIND
+from apps.outbox.services import outbox_enqueue_many
 from apps.partners.models import PartnerType
 
 if TYPE_CHECKING:
@@ -56,11 +57,19 @@ def _name(value: str, what: str) -> str:
 
 def _advance_partners_at(*, tenant: Tenant, stage_id: int) -> None:
     """Queue, after the commit, the automatic move of the partners whose current stage is
-    `stage_id` (the only ones an archived action or stage can let move on)."""
-    for enrollment_id in Enrollment.objects.filter(
-        tenant=tenant, current_stage_id=stage_id, status=EnrollmentStatus.IN_PROGRESS
-    ).values_list("pk", flat=True):
-        enrollment_advance_after_commit(tenant=tenant, enrollment_id=enrollment_id)
+    `stage_id` (the only ones an archived action or stage can let move on): one outbox
+    INSERT for all of them, delivered by one nudged sweep."""
+    ids = list(
+        Enrollment.objects.filter(
+            tenant=tenant, current_stage_id=stage_id, status=EnrollmentStatus.IN_PROGRESS
+        ).values_list("pk", flat=True)
+    )
+    outbox_enqueue_many(
+        tenant=tenant,
+        kind=ADVANCE_KIND,
+        payloads=[{"enrollment_id": pk} for pk in ids],
+        summaries=[f"enrollment #{pk}" for pk in ids],
+    )
 
 
 @transaction.atomic
