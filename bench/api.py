@@ -179,6 +179,16 @@ def measure(ctx) -> None:
     if len(counts) > 1:
         ctx.note(f"{TITLE}: the SQL count per request differs between the cases: {sorted(counts)}")
     for label, _params in cases:
+        if label in GOAL_CASES:
+            p95 = results[label].percentile(95)
+            ctx.goal(
+                f"API GET /api/v1/partners, {label}, p95 at {ctx.concurrency} connections",
+                f"{p95:.0f} ms",
+                f"<= {GOAL_P95_MS:.0f} ms",
+                p95 <= GOAL_P95_MS,
+                why="queued behind the server's 4 threads on 2 CPUs (its SQL is in the "
+                "EXPLAIN table below)",
+            )
         if label in GOAL_CASES and results[label].percentile(95) > GOAL_P95_MS:
             ctx.note(
                 f"{TITLE} / {label}: p95 {results[label].percentile(95):.0f} ms "

@@ -147,6 +147,17 @@ def measure(ctx) -> None:
             align="llrrrl",
         ),
     )
+    for label, _params in cases:
+        if label in GOAL_CASES:
+            p95 = results[label].percentile(95)
+            ctx.goal(
+                f"Partner Explorer {label}, p95 at {ctx.concurrency} connections",
+                f"{p95:.0f} ms",
+                f"<= {GOAL_P95_MS:.0f} ms",
+                p95 <= GOAL_P95_MS,
+                why="its SQL takes under 20 ms (EXPLAIN below): the rest is rendering the "
+                "page in Python, queued behind the server's 4 threads on 2 CPUs",
+            )
     _export(ctx)
     _explain(ctx, cases)
 

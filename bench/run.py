@@ -53,6 +53,12 @@ class Context:
     sections: list = field(default_factory=list)
     plans: list = field(default_factory=list)
     notes: list = field(default_factory=list)
+    goals: list = field(default_factory=list)
+
+    def goal(self, figure: str, value: str, goal: str, met: bool, *, why: str = "") -> None:
+        """One row of the goals table printed at the top of the report: a figure of this
+        run, its goal, whether it is met and, when it is not, what stands in the way."""
+        self.goals.append((figure, value, goal, met, why))
 
     def http(self, suite: str, label: str, path: str, matches=None):
         from bench import lib
@@ -195,7 +201,7 @@ def measure(state: Path, port: int, out: Path) -> None:
             "WARNING:  the machine was busy before the benchmark started (other work shares "
             "the CPUs): expect lower and noisier numbers"
         )
-    report = "\n".join(header) + "\n\n" + _http_section(ctx)
+    report = "\n".join(header) + "\n\n" + goals_section(ctx) + "\n\n" + _http_section(ctx)
     for title, text in ctx.sections:
         report += f"\n\n{title}\n{text}"
     report += "\n\nLooks slow\n" + (
@@ -211,6 +217,52 @@ def measure(state: Path, port: int, out: Path) -> None:
     print("\n" + report + f"Full query plans: {out.relative_to(ROOT)}\n", flush=True)
     if failed:
         raise SystemExit(f"suites failed: {', '.join(failed)}")
+
+
+# Pages whose req/s ÷ /healthz has a goal (issue 15), by their HTTP row label.
+PAGE_GOALS = {
+    "console tab": ("console Onboarding tab, req/s ÷ /healthz", 0.4),
+    "portal home": ("portal home, req/s ÷ /healthz", 0.4),
+    "portal journey": ("portal journey, req/s ÷ /healthz", 0.4),
+}
+PAGE_WHY = (
+    "CPU per request in Python: ORM row building and template rendering (see the Profiles "
+    "section for each page's top functions)"
+)
+
+
+def goals_section(ctx) -> str:
+    """The goals table: the page ratios from the HTTP rows, then every figure a suite
+    reported with `ctx.goal`. Never fails the report: a problem becomes a line of its own."""
+    from bench import lib
+
+    try:
+        rows = []
+        base = ctx.baseline.rps if ctx.baseline is not None else 0
+        for _suite, label, _path, _matches, r in ctx.http_rows:
+            for prefix, (figure, target) in PAGE_GOALS.items():
+                if label.startswith(prefix) and base:
+                    ratio = r.rps / base
+                    met = ratio >= target
+                    rows.append(
+                        [figure, f"{ratio:.3f}", f">= {target:g}", _verdict(met)]
+                        + ["" if met else PAGE_WHY]
+                    )
+        for figure, value, goal, met, why in ctx.goals:
+            rows.append([figure, value, goal, _verdict(met), "" if met else why])
+        if not rows:
+            return "Goals: no suite that reports one ran"
+        return "Goals (each figure from this run; details in the sections below)\n" + lib.table(
+            ["figure", "this run", "goal", "verdict", "what stands in the way"],
+            rows,
+            align="lrlll",
+        )
+    except Exception as exc:  # noqa: BLE001 - the figures below still matter
+        return f"Goals: could not be tabled ({exc!r})"
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "NOT met"
 
 
 def _http_section(ctx) -> str:
