@@ -6,7 +6,7 @@
 Suites are modules in bench/ listed in SUITES (or BENCH_SUITES=explorer,...), run in order
 against the same services. A suite may define `seed()` (its own rows, after the shared dataset
 in bench/dataset.py) and must define `measure(ctx)`, which uses `ctx.http(...)` for load tests
-(they land in the shared HTTP table, next to the /healthz baseline) and `ctx.section(...)`,
+(they land in the shared HTTP table, next to the /livez floor) and `ctx.section(...)`,
 `ctx.note(...)`, `ctx.plan(...)` for anything else. Knobs: BENCH_CONCURRENCY (8),
 BENCH_WARMUP (2 s), BENCH_DURATION (8 s per endpoint), BENCH_PARTNERS (100,000; see
 bench/dataset.py).
@@ -165,9 +165,13 @@ def measure(state: Path, port: int, out: Path) -> None:
     )
     load_before = os.getloadavg()
     started = time.monotonic()
-    ctx.baseline = ctx.http("baseline", "/healthz", "/healthz")
+    # The floor is /livez: the framework's own cost per request (middleware, routing, a JSON
+    # answer). /healthz also opens a Redis connection and reads the heartbeats and the outbox
+    # backlog, so it waits on I/O: a floor that slow would flatter every page's ratio.
+    ctx.baseline = ctx.http("baseline", "/livez (floor)", "/livez")
+    ctx.http("baseline", "/healthz", "/healthz")
     if ctx.baseline.failures or not ctx.baseline.completed:
-        raise RuntimeError("/healthz failed under load; see the notes")
+        raise RuntimeError("/livez failed under load; see the notes")
     failed: list[str] = []
     for suite in _suites():
         # One suite's failure must not lose the others' figures: report it and go on.
@@ -219,11 +223,11 @@ def measure(state: Path, port: int, out: Path) -> None:
         raise SystemExit(f"suites failed: {', '.join(failed)}")
 
 
-# Pages whose req/s ÷ /healthz has a goal (issue 15), by their HTTP row label.
+# Pages whose req/s ÷ the floor (/livez) has a goal (issue 15), by their HTTP row label.
 PAGE_GOALS = {
-    "console tab": ("console Onboarding tab, req/s ÷ /healthz", 0.4),
-    "portal home": ("portal home, req/s ÷ /healthz", 0.4),
-    "portal journey": ("portal journey, req/s ÷ /healthz", 0.4),
+    "console tab": ("console Onboarding tab, req/s ÷ floor", 0.4),
+    "portal home": ("portal home, req/s ÷ floor", 0.4),
+    "portal journey": ("portal journey, req/s ÷ floor", 0.4),
 }
 PAGE_WHY = (
     "CPU per request in Python: ORM row building and template rendering (see the Profiles "
@@ -290,7 +294,7 @@ def _http_section(ctx) -> str:
         )
     source = "wrk" if ctx.baseline.wrk is not None else "Python client (wrk not installed)"
     title = (
-        "HTTP endpoints (GET, Host: bench.localhost). req/s and x healthz: "
+        "HTTP endpoints (GET, Host: bench.localhost). req/s and x floor (÷ /livez): "
         f"{source}, 1 thread, {ctx.concurrency} connections, on the warm server; "
         "client req/s, percentiles, requests and failures: the Python client (latencies "
         "include queueing behind the 4 server threads; with few requests p99 is the slowest "
@@ -303,7 +307,7 @@ def _http_section(ctx) -> str:
             "path",
             "matches",
             "req/s",
-            "x healthz",
+            "x floor",
             "client req/s",
             "p50 ms",
             "p95 ms",
